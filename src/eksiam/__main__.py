@@ -1,0 +1,3 @@
+from eksiam.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""The Typer application. Command groups register here, one line each."""
+
+from __future__ import annotations
+
+import typer
+
+from eksiam import __version__
+
+app = typer.Typer(
+    name="eksiam", help="The Amazon EKS identity plane, locally.", no_args_is_help=True, add_completion=False
+)
+
+
+@app.command()
+def version() -> None:
+    """Print eksiam's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The Kubernetes side: the pod identity webhook, the cluster API subset, EKS token authentication."""

@@ -1,0 +1,1 @@
+"""OIDC issuers per cluster: discovery documents, JWKS, signing keys, service-account tokens."""

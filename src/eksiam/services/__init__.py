@@ -1,0 +1,1 @@
+"""AWS semantics: IAM, STS, EKS as plain classes, one public method per operation."""

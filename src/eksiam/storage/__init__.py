@@ -1,0 +1,1 @@
+"""Persistence behind a small interface; one SQL implementation for SQLite and PostgreSQL."""
