@@ -1,0 +1,70 @@
+"""The storage contract every service codes against.
+
+Rules:
+
+1. Records are JSON objects (``dict``) addressed by ``(kind, account, key)``. ``kind`` names a record
+   family (``"role"``, ``"policy-version"``, ``"access-key"`` ...); ``account`` is the AWS account id,
+   or ``""`` for records that are global (an index from access key id to its owner, say); ``key`` is
+   unique within ``(kind, account)`` and orders listings (byte order of the UTF-8 text).
+2. Every operation runs inside one unit of work, which is one database transaction: all of it is
+   committed, or none of it. Services never see SQL.
+3. ``Store.write(fn)`` runs ``fn(uow)`` in a serializable read-write transaction and returns what
+   ``fn`` returns. When the database reports a conflict with a concurrent writer, the transaction is
+   rolled back and ``fn`` runs again, so ``fn`` must have no effects outside ``uow``; an exception
+   raised by ``fn`` rolls back and propagates unchanged.
+4. ``Store.read(fn)`` runs ``fn(uow)`` against one consistent snapshot; writes through it raise.
+5. Relations are records too: a key such as ``"<policy-arn>|role/<name>"`` under kind
+   ``"attachment"`` is found again by ``list(..., prefix="<policy-arn>|")``. A prefix listing is an
+   index range scan, so its cost does not grow with the number of other records.
+6. Once ``write`` returns, the change is durable (it survives a killed process or a power cut).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Record = dict[str, Any]
+
+
+class UnitOfWork(Protocol):
+    def get(self, kind: str, account: str, key: str) -> Record | None:
+        """The record, or None."""
+        ...
+
+    def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
+        """Insert or replace; with ``create=True`` raise ``AlreadyExists`` when the key is taken."""
+        ...
+
+    def delete(self, kind: str, account: str, key: str) -> bool:
+        """Remove the record; True when there was one."""
+        ...
+
+    def list(
+        self,
+        kind: str,
+        account: str,
+        *,
+        prefix: str = "",
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[str, Record]]:
+        """``(key, data)`` pairs in key order: keys starting with ``prefix``, greater than ``after``."""
+        ...
+
+    def count(self, kind: str, account: str, *, prefix: str = "") -> int: ...
+
+    def accounts(self, kind: str) -> Iterator[str]:
+        """The accounts that hold at least one record of ``kind``."""
+        ...
+
+
+class Store(Protocol):
+    url: str
+
+    def write(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    def read(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    def close(self) -> None: ...
