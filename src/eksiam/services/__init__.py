@@ -1,1 +1,26 @@
 """AWS semantics: IAM, STS, EKS as plain classes, one public method per operation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eksiam.clock import Clock
+from eksiam.config import Settings
+from eksiam.services.context import CallContext, Caller, CallerKind
+from eksiam.services.iam import IamService
+from eksiam.storage.interface import Store
+
+
+@dataclass(slots=True)
+class Services:
+    """The service objects server and CLI use; one field per service as it comes to exist."""
+
+    iam: IamService
+
+
+def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
+    iam = IamService(store, clock, settings)
+    return Services(iam=iam)
+
+
+__all__ = ["CallContext", "Caller", "CallerKind", "IamService", "Services", "build_services"]
