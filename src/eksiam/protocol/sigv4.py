@@ -137,13 +137,32 @@ class SigningKey(Protocol):
 K = TypeVar("K", bound=SigningKey)
 
 
+class RawRequest(Protocol):
+    """The request as received: the protocol layer's ``HttpRequest`` fits this shape."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def query(self) -> str | bytes: ...
+
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
-    """The raw request as the verifier sees it: bytes as received, headers as an ordered pair list."""
+    """A standalone ``RawRequest`` (for callers without an HttpRequest, such as EKS token checks)."""
 
     method: str
-    raw_path: str
-    query_string: str
+    path: str
+    query: str | bytes
     headers: Sequence[tuple[str, str]]
     body: bytes = b""
 
@@ -173,15 +192,16 @@ class _Signature:
     expires: int | None
 
 
-def has_signature(request: SignedRequest) -> bool:
+def has_signature(request: RawRequest) -> bool:
     """True when the request carries any SigV4 material (header or presigned query)."""
     if any(name.lower() == "authorization" for name, _ in request.headers):
         return True
-    return "X-Amz-Algorithm=" in request.query_string or "X-Amz-Credential=" in request.query_string
+    query = _raw(request.query)
+    return b"X-Amz-Algorithm=" in query or b"X-Amz-Credential=" in query
 
 
 def verify(
-    request: SignedRequest,
+    request: RawRequest,
     *,
     service: str,
     lookup: Callable[[str], K | None],
@@ -193,7 +213,7 @@ def verify(
     Returns the verified scope and whatever ``lookup`` returned for the key id (the caller's
     identity travels with it, so the server looks the key up once).
     """
-    query = _query_pairs(request.query_string)
+    query = _query_pairs(_raw(request.query))
     sig = _from_query(query) if _is_presigned(query) else _from_header(request)
     _check_scope(sig, service, allowed_regions)
     signed_at = _check_time(sig, now)
@@ -226,7 +246,7 @@ def verify(
 
 
 def canonical_request(
-    request: SignedRequest,
+    request: RawRequest,
     query: Sequence[tuple[bytes, bytes]],
     signed_headers: Sequence[str],
     *,
@@ -251,7 +271,7 @@ def canonical_request(
     return "\n".join(
         (
             request.method.upper(),
-            quote(normalize_url_path(request.raw_path), safe="/~"),
+            quote(normalize_url_path(request.path), safe="/~"),
             canonical_query,
             "".join(lines),
             ";".join(signed_headers),
@@ -260,7 +280,7 @@ def canonical_request(
     )
 
 
-def _payload_hash(request: SignedRequest, values: dict[str, list[str]]) -> str:
+def _payload_hash(request: RawRequest, values: dict[str, list[str]]) -> str:
     actual = hashlib.sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
     claimed = values.get("x-amz-content-sha256")
     if claimed is None:
@@ -280,13 +300,17 @@ def _header_values(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return values
 
 
-def _query_pairs(query_string: str) -> list[tuple[bytes, bytes]]:
+def _raw(query: str | bytes) -> bytes:
+    return query if isinstance(query, bytes) else query.encode("utf-8")
+
+
+def _query_pairs(query: bytes) -> list[tuple[bytes, bytes]]:
     pairs = []
-    for part in query_string.split("&"):
+    for part in query.split(b"&"):
         if not part:
             continue
-        key, _, value = part.partition("=")
-        pairs.append((unquote_to_bytes(key.replace("+", " ")), unquote_to_bytes(value.replace("+", " "))))
+        key, _, value = part.partition(b"=")
+        pairs.append((unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))))
     return pairs
 
 
@@ -294,7 +318,7 @@ def _is_presigned(query: Sequence[tuple[bytes, bytes]]) -> bool:
     return any(k == b"X-Amz-Algorithm" or k == b"X-Amz-Credential" for k, _ in query)
 
 
-def _from_header(request: SignedRequest) -> _Signature:
+def _from_header(request: RawRequest) -> _Signature:
     values = _header_values(request.headers)
     auth = values.get("authorization")
     if not auth:
