@@ -1,1 +1,27 @@
-"""The AWS wire: Query and REST-JSON, generic over botocore service models; knows no IAM rule."""
+"""The AWS wire: Query and REST-JSON, generic over botocore service models; knows no IAM rule.
+
+The server builds one ``AwsEndpoint(services, authenticate)`` and calls ``handle(HttpRequest)``
+from a worker thread. ``HttpRequest.path`` must be the raw path (ASGI ``raw_path`` decoded as
+latin-1, so bytes survive), ``query`` the raw query string, ``headers`` the pair list as received.
+"""
+
+from __future__ import annotations
+
+from eksiam.protocol.dispatch import DispatchDrift, drift
+from eksiam.protocol.endpoint import DEFAULT_MAX_BODY_BYTES, AwsEndpoint
+from eksiam.protocol.http import HttpRequest, HttpResponse
+from eksiam.protocol.models import SERVICE_NAMES, service_model
+from eksiam.protocol.routing import RoutedOperation, scope_service
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "SERVICE_NAMES",
+    "AwsEndpoint",
+    "DispatchDrift",
+    "HttpRequest",
+    "HttpResponse",
+    "RoutedOperation",
+    "drift",
+    "scope_service",
+    "service_model",
+]

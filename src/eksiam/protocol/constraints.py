@@ -1,0 +1,219 @@
+"""The model's input constraints, checked as AWS's front end does, with AWS's message text.
+
+Message grammar (observed in AWS answers, e.g. IAM's ``ValidationError`` for a long role name)::
+
+    N validation error(s) detected: <violation>; <violation>
+    <violation> = Value '<value>' at '<path>' failed to satisfy constraint: <rule>
+                | Value null at '<path>' failed to satisfy constraint: Member must not be null
+    <path>      = lowerCamel member names joined by '.', list items as '<list>.<n>.member' (1-based)
+    <rule>      = Member must have length less than or equal to <max>
+                | Member must have length greater than or equal to <min>
+                | Member must have value less than or equal to <max>     (numbers)
+                | Member must have value greater than or equal to <min>  (numbers)
+                | Member must satisfy regular expression pattern: <model pattern, verbatim>
+                | Member must satisfy enum value set: [<a>, <b>]
+
+Members marked ``sensitive`` print as ``Value at '<path>'`` so a secret never reaches a message.
+Values print as Java's ``toString`` would (lists ``[a, b]``, maps ``{k=v}``), since the text
+comes from AWS's Java validators. Patterns use Java's ``matches()`` (whole-string) semantics and
+Java's ASCII ``\\w``/``\\d``; ``\\p{L}``-style classes need the ``regex`` module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import regex  # type: ignore[import-untyped]
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from eksiam.protocol.models import lower_camel
+from eksiam.protocol.shape_walk import ShapeCompiler
+
+Check = Callable[[Any, str, list[str]], None]
+
+_JAVA_CLASS_ESCAPES = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0B\\f\\r"}
+
+
+def java_pattern(pattern: str) -> regex.Pattern[str]:
+    """Compile a model (Java) pattern: ``\\w``, ``\\d``, ``\\s`` become their ASCII classes."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in _JAVA_CLASS_ESCAPES:
+                body = _JAVA_CLASS_ESCAPES[nxt]
+                out.append(body if in_class else f"[{body}]")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return regex.compile("".join(out))
+
+
+def java_repr(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(java_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{java_repr(k)}={java_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
+    return str(value)
+
+
+def _violation(value: Any, path: str, rule: str, sensitive: bool) -> str:
+    shown = "" if sensitive else ("null " if value is None else f"'{java_repr(value)}' ")
+    return f"Value {shown}at '{path}' failed to satisfy constraint: {rule}"
+
+
+def _nothing(value: Any, path: str, out: list[str]) -> None:
+    return None
+
+
+_NOTHING: Check = _nothing
+
+
+class ConstraintCompiler(ShapeCompiler[Check]):
+    """Compiles a checker per shape; shapes with nothing to check anywhere below compile to a no-op
+    that the parent drops, so an unconstrained input costs nothing per request."""
+
+    def _leaf_rules(self, shape: Shape) -> list[Callable[[Any], str | None]]:
+        meta = shape.metadata
+        rules: list[Callable[[Any], str | None]] = []
+        numeric = shape.type_name in ("integer", "long", "float", "double")
+        what = "value" if numeric else "length"
+
+        def measure(v: Any) -> float:
+            return v if numeric else len(v)
+
+        if "min" in meta:
+            low = meta["min"]
+            rules.append(
+                lambda v: None
+                if measure(v) >= low
+                else f"Member must have {what} greater than or equal to {low}"
+            )
+        if "max" in meta:
+            high = meta["max"]
+            rules.append(
+                lambda v: None
+                if measure(v) <= high
+                else f"Member must have {what} less than or equal to {high}"
+            )
+        if "pattern" in meta and shape.type_name == "string":
+            text = meta["pattern"]
+            compiled = java_pattern(text)
+            rules.append(
+                lambda v: None
+                if compiled.fullmatch(v)
+                else f"Member must satisfy regular expression pattern: {text}"
+            )
+        if meta.get("enum") or getattr(shape, "enum", None):
+            allowed = list(getattr(shape, "enum", None) or meta["enum"])
+            allowed_set = frozenset(allowed)
+            rule = "Member must satisfy enum value set: [" + ", ".join(allowed) + "]"
+            rules.append(lambda v: None if v in allowed_set else rule)
+        return rules
+
+    def _compile_scalar(self, shape: Shape) -> Check:
+        rules = self._leaf_rules(shape)
+        sensitive = bool(shape.metadata.get("sensitive"))
+        if not rules:
+            return _NOTHING
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            for rule in rules:
+                broken = rule(value)
+                if broken is not None:
+                    out.append(_violation(value, path, broken, sensitive))
+
+        return check
+
+    def _compile_structure(self, shape: StructureShape) -> Check:
+        required = set(shape.required_members)
+        members: list[tuple[str, str, bool, Check | None, bool]] = []
+        for name, member in shape.members.items():
+            inner = self.compile(member)
+            sensitive = bool(member.metadata.get("sensitive"))
+            if inner is _NOTHING and name not in required:
+                continue
+            members.append(
+                (name, lower_camel(name), name in required, None if inner is _NOTHING else inner, sensitive)
+            )
+        if not members:
+            return _NOTHING
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            prefix = f"{path}." if path else ""
+            for name, label, must, inner, sensitive in members:
+                v = value.get(name)
+                if v is None:
+                    if must:
+                        out.append(_violation(None, prefix + label, "Member must not be null", sensitive))
+                    continue
+                if inner is not None:
+                    inner(v, prefix + label, out)
+
+        return check
+
+    def _compile_list(self, shape: ListShape) -> Check:
+        own = self._compile_scalar(shape)
+        item = self.compile(shape.member)
+        if own is _NOTHING and item is _NOTHING:
+            return _NOTHING
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            own(value, path, out)
+            if item is not _NOTHING:
+                for i, element in enumerate(value, 1):
+                    if element is not None:
+                        item(element, f"{path}.{i}.member", out)
+
+        return check
+
+    def _compile_map(self, shape: MapShape) -> Check:
+        own = self._compile_scalar(shape)
+        key_check = self.compile(shape.key)
+        value_check = self.compile(shape.value)
+        if own is _NOTHING and key_check is _NOTHING and value_check is _NOTHING:
+            return _NOTHING
+
+        def check(value: Any, path: str, out: list[str]) -> None:
+            own(value, path, out)
+            for k, v in value.items():
+                key_check(k, f"{path}.{k}", out)
+                if v is not None:
+                    value_check(v, f"{path}.{k}.member", out)
+
+        return check
+
+    def checker(self, shape: StructureShape | None) -> Callable[[Mapping[str, Any]], list[str]] | None:
+        """A function returning the violations of an input dict, or None when the shape has no rules."""
+        if shape is None:
+            return None
+        check = self.compile(shape)
+        if check is _NOTHING:
+            return None
+
+        def violations(params: Mapping[str, Any]) -> list[str]:
+            out: list[str] = []
+            check(params, "", out)
+            return out
+
+        return violations

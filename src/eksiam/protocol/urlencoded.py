@@ -1,0 +1,42 @@
+"""Strict decoding of ``application/x-www-form-urlencoded`` text (query strings and Query bodies).
+
+``urllib.parse.parse_qsl`` forgives what AWS rejects: a ``%`` not followed by two hex digits is kept
+literally and invalid UTF-8 becomes U+FFFD. AWS answers both with a 400 (``MalformedQueryString``
+for Query services), so this decoder raises ``MalformedQueryString`` instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+from eksiam.protocol.errors import MalformedQueryString
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def decode_component(raw: bytes, *, plus_is_space: bool = True) -> str:
+    """One percent-encoded key or value as text; raise MalformedQueryString when it is broken."""
+    if plus_is_space and b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        if _BAD_ESCAPE.search(raw):
+            raise MalformedQueryString("The query string contains an invalid percent-encoded sequence.")
+        raw = unquote_to_bytes(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedQueryString("The query string is not valid UTF-8.") from None
+
+
+def decode_pairs(data: bytes) -> list[tuple[str, str]]:
+    """``k=v&k2=v2`` as decoded pairs in order, duplicates kept; ``k`` alone means ``k=``."""
+    pairs: list[tuple[str, str]] = []
+    if not data:
+        return pairs
+    for part in data.split(b"&"):
+        if not part:
+            continue
+        key, _, value = part.partition(b"=")
+        pairs.append((decode_component(key), decode_component(value)))
+    return pairs
