@@ -1,0 +1,170 @@
+"""Turning a store URL into connection pools with each database's transaction settings.
+
+Everything that differs between SQLite and PostgreSQL lives here (rows of ``_BACKENDS``), so ``sql.py``
+stays one implementation.
+
+SQLite (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html):
+
+1. ``journal_mode=WAL``: readers never block the writer nor each other, and each reader sees one
+   snapshot from its first read to its commit (``BEGIN DEFERRED``).
+2. ``synchronous=FULL``: in WAL mode ``NORMAL`` may lose the last commits on power loss; ``FULL``
+   syncs the WAL on every commit, so an acknowledged write survives (interface rule 6).
+3. Writers open with ``BEGIN IMMEDIATE``, taking the write lock before their first read, so a
+   read-modify-write cannot interleave with another writer; waits are bounded by ``busy_timeout``.
+   Within one process writers also queue on a lock first, so threads wait in order instead of
+   polling the file lock.
+4. Python's sqlite3 module opens transactions on its own, too late and never for SELECT; the driver
+   is put in autocommit mode and ``BEGIN`` is issued from SQLAlchemy's ``begin`` event instead (the
+   recipe in SQLAlchemy's SQLite dialect documentation, "Serializable isolation / Savepoints").
+5. ``sqlite://`` is one in-memory database behind one connection, so every unit of work, read or
+   write, takes the same lock. It is for throwaway use, never for durability.
+
+PostgreSQL (https://www.postgresql.org/docs/current/transaction-iso.html):
+
+6. ``write`` runs at SERIALIZABLE: a read-modify-write or a "count then insert" that races another
+   fails with SQLSTATE 40001 (or 40P01 for a deadlock) and is retried by the store.
+7. ``read`` runs at REPEATABLE READ, READ ONLY: one snapshot, never a serialization failure.
+8. ``?schema=<name>`` keeps a store inside its own schema (created when missing) through
+   ``search_path``, so test runs sharing one server never see each other's records.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from eksiam.storage.errors import Unavailable
+
+BUSY_TIMEOUT_MS = 30_000
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SQLITE_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_PG_RETRY_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """Pools and policies for one store; the engines share ``engine``'s pool.
+
+    ``migrator`` runs schema upgrades: on PostgreSQL at READ COMMITTED, so a process that waited for
+    another's migration lock sees the tables that one created (a SERIALIZABLE snapshot, taken before
+    the wait, would not).
+    """
+
+    engine: Engine
+    writer: Engine
+    reader: Engine
+    migrator: Engine
+    write_lock: AbstractContextManager[Any]
+    read_lock: AbstractContextManager[Any]
+    retryable: Callable[[DBAPIError], bool]
+    schema: str | None = None
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # rule 4: we issue BEGIN ourselves
+    for pragma in (
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "foreign_keys=ON",
+    ):
+        dbapi_connection.execute(f"PRAGMA {pragma}").close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("eksiam_write") else "BEGIN")
+
+
+def _sqlite_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_BUSY
+
+
+def _sqlite(url: URL) -> Backend:
+    database = url.database or ""
+    memory = database in ("", ":memory:")
+    connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    options: dict[str, Any] = {"connect_args": connect_args}
+    if memory:
+        options["poolclass"] = StaticPool
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        options.update(pool_size=8, max_overflow=56, pool_timeout=BUSY_TIMEOUT_MS / 1000)
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    write_lock: AbstractContextManager[Any] = threading.RLock() if memory else threading.Lock()
+    writer = engine.execution_options(eksiam_write=True)
+    return Backend(
+        engine=engine,
+        writer=writer,
+        reader=engine,
+        migrator=writer,
+        write_lock=write_lock,
+        read_lock=write_lock if memory else nullcontext(),
+        retryable=_sqlite_retryable,
+    )
+
+
+def _postgresql_retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _PG_RETRY_STATES
+
+
+def _postgresql(url: URL) -> Backend:
+    schema = url.query.get("schema")
+    if schema is not None and (not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema)):
+        raise Unavailable("the schema in a PostgreSQL store URL must match [a-z_][a-z0-9_]{0,62}")
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if schema is not None:
+        connect_args["options"] = f"-c search_path={schema}"
+    engine = create_engine(
+        url.difference_update_query(["schema"]),
+        pool_size=5,
+        max_overflow=15,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+    return Backend(
+        engine=engine,
+        writer=engine.execution_options(isolation_level="SERIALIZABLE"),
+        reader=engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
+        migrator=engine.execution_options(isolation_level="READ COMMITTED"),
+        write_lock=nullcontext(),
+        read_lock=nullcontext(),
+        retryable=_postgresql_retryable,
+        schema=schema,
+    )
+
+
+_BACKENDS: dict[str, Callable[[URL], Backend]] = {"sqlite": _sqlite, "postgresql": _postgresql}
+
+
+def connect(url: str) -> Backend:
+    """The backend for ``url``; ``Unavailable`` for a URL no backend understands."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Unavailable("the store URL cannot be parsed") from None
+    factory = _BACKENDS.get(parsed.get_backend_name())
+    if factory is None:
+        raise Unavailable(f"no store for URLs of the form {parsed.drivername}://; use sqlite or postgresql")
+    return factory(parsed)
+
+
+def describe(url: str) -> str:
+    """The URL with any password hidden, for messages and reprs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"

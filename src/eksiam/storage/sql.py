@@ -1,0 +1,251 @@
+"""The one Store implementation, over SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Rules (the interface's rules, and how they hold here):
+
+1. A unit of work is one connection inside one transaction; it refuses use once its transaction ended,
+   so a caller cannot keep a handle and write outside ``write``.
+2. ``write`` retries ``fn`` when the database reports a conflict (``Backend.retryable``), at most
+   ``MAX_ATTEMPTS`` times with jittered exponential backoff, then gives up with ``Unavailable``. A
+   database error that ``fn`` catches and swallows still fails the attempt: on PostgreSQL the
+   transaction is already aborted, and committing it would silently drop the write.
+3. Prefix listing is a key range ``prefix <= key < successor(prefix)`` (``_prefix_end``), an index
+   range scan on both databases; ``LIKE`` would need escaping and, on PostgreSQL, a pattern index.
+4. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
+   including lone surrogates, round-trips; values must be JSON types (no datetimes, no NaN).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, CursorResult, Executable, and_, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from eksiam.storage import migrations
+from eksiam.storage.backends import Backend, connect, describe
+from eksiam.storage.errors import AlreadyExists, ReadOnly, StorageError, Unavailable
+from eksiam.storage.interface import Record
+from eksiam.storage.schema import records
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 40
+BACKOFF_BASE_S = 0.001
+BACKOFF_CAP_S = 0.05
+
+_IDENTITY = and_(
+    records.c.kind == bindparam("kind"),
+    records.c.account == bindparam("account"),
+    records.c.key == bindparam("key"),
+)
+_GET = select(records.c.data).where(_IDENTITY)
+_DELETE = records.delete().where(_IDENTITY)
+_INSERTS: dict[str, Callable[..., Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_PRIMARY_KEY = [records.c.kind, records.c.account, records.c.key]
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix``; None when there is none.
+
+    Code point order is UTF-8 byte order, so bumping the last code point that can be bumped (skipping
+    the surrogate block) gives the exclusive upper end of the prefix's key range.
+    """
+    chars = list(prefix)
+    while chars:
+        following = ord(chars.pop()) + 1
+        if 0xD800 <= following <= 0xDFFF:
+            following = 0xE000
+        if following <= 0x10FFFF:
+            return "".join(chars) + chr(following)
+    return None
+
+
+def _checked(**parts: str) -> dict[str, str]:
+    """Address parts as bind values; PostgreSQL text cannot hold NUL, so no backend accepts it."""
+    for name, value in parts.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be str, not {type(value).__name__}")
+        if "\x00" in value:
+            raise ValueError(f"{name} must not contain NUL")
+    return parts
+
+
+class SqlUnitOfWork:
+    __slots__ = ("_conn", "_writable", "failure")
+
+    def __init__(self, conn: Connection, *, writable: bool) -> None:
+        self._conn: Connection | None = conn
+        self._writable = writable
+        self.failure: DBAPIError | None = None
+
+    def _live(self) -> Connection:
+        if self._conn is None:
+            raise StorageError("this unit of work has ended; use the uow passed to the running fn")
+        return self._conn
+
+    def _execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+        conn = self._live()
+        try:
+            return conn.execute(statement, params)
+        except DBAPIError as exc:
+            self.failure = exc
+            raise
+
+    def _require_writable(self) -> None:
+        if not self._writable:
+            raise ReadOnly("Store.read gives a read-only unit of work; use Store.write to change records")
+
+    def end(self) -> None:
+        self._conn = None
+
+    def get(self, kind: str, account: str, key: str) -> Record | None:
+        row = self._execute(_GET, _checked(kind=kind, account=account, key=key)).first()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
+        self._require_writable()
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a record is a dict, not {type(data).__name__}")
+        values = _checked(kind=kind, account=account, key=key)
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        insert = _INSERTS[self._live().dialect.name](records).values(**values, data=text)
+        if create:
+            # rowcount of an INSERT is not reported by every driver (psycopg gives -1): ask RETURNING
+            taken = insert.on_conflict_do_nothing(index_elements=_PRIMARY_KEY).returning(records.c.kind)
+            if self._execute(taken).first() is None:
+                raise AlreadyExists(kind, account, key)
+        else:
+            self._execute(
+                insert.on_conflict_do_update(index_elements=_PRIMARY_KEY, set_={"data": insert.excluded.data})
+            )
+
+    def delete(self, kind: str, account: str, key: str) -> bool:
+        self._require_writable()
+        return bool(self._execute(_DELETE, _checked(kind=kind, account=account, key=key)).rowcount)
+
+    def _range(self, kind: str, account: str, prefix: str, after: str | None) -> list[Any]:
+        _checked(kind=kind, account=account, prefix=prefix, **({} if after is None else {"after": after}))
+        conditions = [records.c.kind == kind, records.c.account == account]
+        if prefix:
+            conditions.append(records.c.key >= prefix)
+            end = _prefix_end(prefix)
+            if end is not None:
+                conditions.append(records.c.key < end)
+        if after is not None:
+            conditions.append(records.c.key > after)
+        return conditions
+
+    def list(
+        self,
+        kind: str,
+        account: str,
+        *,
+        prefix: str = "",
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[str, Record]]:
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        query = select(records.c.key, records.c.data).where(*self._range(kind, account, prefix, after))
+        query = query.order_by(records.c.key)
+        if limit is not None:
+            query = query.limit(limit)
+        return [(key, dict(json.loads(data))) for key, data in self._execute(query)]
+
+    def count(self, kind: str, account: str, *, prefix: str = "") -> int:
+        query = select(func.count()).select_from(records).where(*self._range(kind, account, prefix, None))
+        return int(self._execute(query).scalar_one())
+
+    def accounts(self, kind: str) -> Iterator[str]:
+        """Walks the index one distinct account at a time, so its cost follows accounts, not records."""
+        _checked(kind=kind)
+        found: list[str] = []
+        query = select(records.c.account).where(records.c.kind == kind).order_by(records.c.account).limit(1)
+        while (account := self._execute(query).scalar()) is not None:
+            found.append(account)
+            query = query.where(records.c.account > account)
+        return iter(found)
+
+
+class SqlStore:
+    """A Store over one database; safe to share between threads and processes."""
+
+    def __init__(self, url: str, backend: Backend) -> None:
+        self.url = url
+        self._backend = backend
+
+    def __repr__(self) -> str:
+        return f"SqlStore({describe(self.url)!r})"
+
+    def write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        backend = self._backend
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with backend.write_lock, backend.writer.connect() as conn, conn.begin():
+                    uow = SqlUnitOfWork(conn, writable=True)
+                    try:
+                        result = fn(uow)
+                        if uow.failure is not None:
+                            raise uow.failure
+                    finally:
+                        uow.end()
+                return result
+            except DBAPIError as exc:
+                if _is_outage(exc) and not backend.retryable(exc):
+                    raise _unavailable(exc) from exc
+                if not backend.retryable(exc):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    raise Unavailable(
+                        f"gave up after {MAX_ATTEMPTS} attempts conflicting with concurrent writers"
+                    ) from exc
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        backend = self._backend
+        try:
+            with backend.read_lock, backend.reader.connect() as conn, conn.begin():
+                uow = SqlUnitOfWork(conn, writable=False)
+                try:
+                    return fn(uow)
+                finally:
+                    uow.end()
+        except DBAPIError as exc:
+            if _is_outage(exc):
+                raise _unavailable(exc) from exc
+            raise
+
+    def close(self) -> None:
+        self._backend.engine.dispose()
+
+
+def _is_outage(exc: DBAPIError) -> bool:
+    return exc.connection_invalidated or isinstance(exc, OperationalError)
+
+
+def _unavailable(exc: DBAPIError) -> Unavailable:
+    return Unavailable(f"the database failed: {type(exc.orig).__name__}")
+
+
+def open_store(url: str) -> SqlStore:
+    """Open (creating when missing) the store at ``url`` and bring its schema to the newest version.
+
+    URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://`` (in memory),
+    ``postgresql+psycopg://user@host:5432/db`` with an optional ``?schema=<name>``.
+    """
+    backend = connect(url)
+    try:
+        with backend.write_lock, backend.migrator.connect() as conn, conn.begin():
+            migrations.upgrade(conn, backend.schema)
+    except DBAPIError as exc:
+        backend.engine.dispose()
+        raise Unavailable(f"cannot open the store at {describe(url)}: {type(exc.orig).__name__}") from exc
+    except BaseException:
+        backend.engine.dispose()
+        raise
+    return SqlStore(url, backend)

@@ -1,0 +1,130 @@
+"""Concurrent writers lose no update and break no invariant, on both backends (interface rule 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from store_worker import ACCOUNT, SLOTS, claim, increment
+
+from eksiam.storage import Store, UnitOfWork, open_store
+
+WORKER = Path(__file__).with_name("store_worker.py")
+
+
+def _in_threads(count: int, target: Callable[[int], None]) -> None:
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            target(i)
+        except BaseException as exc:  # reported after join
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def _counter(store: Store) -> int:
+    record = store.read(lambda uow: uow.get("counter", ACCOUNT, "c"))
+    assert record is not None
+    return int(record["n"])
+
+
+def test_threads_incrementing_one_record_lose_no_update(store: Store) -> None:
+    def work(_: int) -> None:
+        for _ in range(20):
+            store.write(increment)
+
+    _in_threads(8, work)
+    assert _counter(store) == 160
+
+
+def test_threads_racing_to_claim_slots_never_exceed_the_limit(store: Store) -> None:
+    won: list[bool] = []
+
+    def work(i: int) -> None:
+        for j in range(3):
+            won.append(store.write(claim(f"t{i}-{j}")))
+
+    _in_threads(12, work)
+    assert won.count(True) == SLOTS
+    assert store.read(lambda uow: uow.count("slot", ACCOUNT, prefix="s|")) == SLOTS
+
+
+def _run_workers(args: list[list[str]]) -> list[str]:
+    children = [
+        subprocess.Popen([sys.executable, str(WORKER), *a], stdout=subprocess.PIPE, text=True) for a in args
+    ]
+    outputs = []
+    for child in children:
+        out, _ = child.communicate(timeout=300)
+        assert child.returncode == 0
+        outputs.append(out.strip())
+    return outputs
+
+
+def test_processes_incrementing_one_record_lose_no_update(store_url: str) -> None:
+    assert _run_workers([["increment", store_url, "40"]] * 3) == ["done"] * 3
+    store = open_store(store_url)
+    try:
+        assert _counter(store) == 120
+    finally:
+        store.close()
+
+
+def test_processes_racing_to_claim_slots_never_exceed_the_limit(store_url: str) -> None:
+    outputs = _run_workers([["claim", store_url, "4", f"p{i}"] for i in range(3)])
+    assert sum(int(out) for out in outputs) == SLOTS
+    store = open_store(store_url)
+    try:
+        assert store.read(lambda uow: uow.count("slot", ACCOUNT, prefix="s|")) == SLOTS
+    finally:
+        store.close()
+
+
+def test_a_read_sees_one_snapshot_while_a_writer_commits(store: Store) -> None:
+    store.write(lambda uow: uow.put("counter", ACCOUNT, "c", {"n": 0}))
+
+    def reader(uow: UnitOfWork) -> tuple[object, object, int]:
+        before = uow.get("counter", ACCOUNT, "c")
+        writer = threading.Thread(target=lambda: store.write(increment))
+        writer.start()
+        writer.join()
+        return before, uow.get("counter", ACCOUNT, "c"), uow.count("counter", ACCOUNT)
+
+    assert store.read(reader) == ({"n": 0}, {"n": 0}, 1)
+    assert _counter(store) == 1
+
+
+def test_postgres_reruns_fn_when_a_concurrent_writer_committed_first(postgres_schema_url: str) -> None:
+    store = open_store(postgres_schema_url)
+    try:
+        store.write(lambda uow: uow.put("counter", ACCOUNT, "c", {"n": 0}))
+        calls: list[int] = []
+
+        def slow_increment(uow: UnitOfWork) -> int:
+            calls.append(1)
+            current = uow.get("counter", ACCOUNT, "c")
+            if len(calls) == 1:  # another writer commits between our read and our write
+                other = threading.Thread(target=lambda: store.write(increment))
+                other.start()
+                other.join()
+            assert current is not None
+            uow.put("counter", ACCOUNT, "c", {"n": int(current["n"]) + 10})
+            return int(current["n"]) + 10
+
+        assert store.write(slow_increment) == 11
+        assert len(calls) == 2
+        assert _counter(store) == 11
+    finally:
+        store.close()
