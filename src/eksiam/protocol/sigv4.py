@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -206,7 +206,7 @@ def verify(
     service: str,
     lookup: Callable[[str], K | None],
     now: datetime,
-    allowed_regions: Iterable[str] | None = None,
+    allowed_regions: Collection[str] | None = None,
 ) -> tuple[Verified, K]:
     """Check the request's SigV4 signature for ``service``; raise a ``SigV4Error`` if it fails.
 
@@ -214,7 +214,8 @@ def verify(
     identity travels with it, so the server looks the key up once).
     """
     query = _query_pairs(_raw(request.query))
-    sig = _from_query(query) if _is_presigned(query) else _from_header(request)
+    values = _header_values(request.headers)
+    sig = _from_query(query) if _is_presigned(query) else _from_header(values)
     _check_scope(sig, service, allowed_regions)
     signed_at = _check_time(sig, now)
     key = lookup(sig.access_key_id)
@@ -229,7 +230,9 @@ def verify(
             raise ExpiredToken()
     elif sig.security_token is not None:
         raise InvalidClientTokenId()
-    canonical = canonical_request(request, query, sig.signed_headers, presigned=sig.expires is not None)
+    canonical = canonical_request(
+        request, query, values, sig.signed_headers, presigned=sig.expires is not None
+    )
     string_to_sign = "\n".join(
         (
             ALGORITHM,
@@ -248,6 +251,7 @@ def verify(
 def canonical_request(
     request: RawRequest,
     query: Sequence[tuple[bytes, bytes]],
+    values: Mapping[str, list[str]],
     signed_headers: Sequence[str],
     *,
     presigned: bool,
@@ -261,7 +265,6 @@ def canonical_request(
             if not (presigned and k == b"X-Amz-Signature")
         )
     )
-    values = _header_values(request.headers)
     lines = []
     for name in signed_headers:
         found = values.get(name)
@@ -280,7 +283,7 @@ def canonical_request(
     )
 
 
-def _payload_hash(request: RawRequest, values: dict[str, list[str]]) -> str:
+def _payload_hash(request: RawRequest, values: Mapping[str, list[str]]) -> str:
     actual = hashlib.sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
     claimed = values.get("x-amz-content-sha256")
     if claimed is None:
@@ -318,8 +321,7 @@ def _is_presigned(query: Sequence[tuple[bytes, bytes]]) -> bool:
     return any(k == b"X-Amz-Algorithm" or k == b"X-Amz-Credential" for k, _ in query)
 
 
-def _from_header(request: RawRequest) -> _Signature:
-    values = _header_values(request.headers)
+def _from_header(values: Mapping[str, list[str]]) -> _Signature:
     auth = values.get("authorization")
     if not auth:
         raise MissingAuthenticationToken()
@@ -430,16 +432,16 @@ def _redact_credential(credential: str) -> str:
     return scope
 
 
-def _check_scope(sig: _Signature, service: str, allowed_regions: Iterable[str] | None) -> None:
+def _check_scope(sig: _Signature, service: str, allowed_regions: Collection[str] | None) -> None:
     if sig.service != service:
         raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'. ")
-    if allowed_regions is not None and sig.region not in set(allowed_regions):
+    if allowed_regions is not None and sig.region not in allowed_regions:
         raise SignatureDoesNotMatch(f"Credential should be scoped to a valid region, not '{sig.region}'.")
 
 
 def _check_time(sig: _Signature, now: datetime) -> datetime:
     signed_at = _parse_date(sig)
-    day = signed_at.strftime("%Y%m%d")
+    day = sig.amz_date[:8] if sig.amz_date else signed_at.strftime("%Y%m%d")
     if sig.date != day:
         source = "x-amz-date" if sig.amz_date else "date"
         raise SignatureDoesNotMatch(
@@ -473,8 +475,25 @@ def _check_time(sig: _Signature, now: datetime) -> datetime:
 
 def _parse_date(sig: _Signature) -> datetime:
     try:
-        if sig.amz_date:
-            return datetime.strptime(sig.amz_date, _AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        text = sig.amz_date
+        if (
+            len(text) == 16
+            and text[8] == "T"
+            and text[15] == "Z"
+            and text[:8].isdigit()
+            and text[9:15].isdigit()
+        ):
+            return datetime(
+                int(text[0:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[9:11]),
+                int(text[11:13]),
+                int(text[13:15]),
+                tzinfo=UTC,
+            )
+        if text:
+            raise ValueError(text)
         return datetime.strptime(sig.date_header, _HTTP_DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise IncompleteSignature(
