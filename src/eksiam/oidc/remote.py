@@ -1,0 +1,85 @@
+"""Keys of identity providers that are not eksiam clusters, fetched the way STS fetches them.
+
+STS reads ``<iss>/.well-known/openid-configuration``, then the key set at its ``jwks_uri``
+(IAM User Guide "Create an OpenID Connect (OIDC) identity provider"; re:Post "InvalidIdentityToken":
+both must answer within 5 seconds). Rules:
+
+1. Only ``https://`` URLs are fetched, except that an issuer on a loopback address may use
+   ``http://`` so that local identity providers work in tests; a ``jwks_uri`` must obey the same rule.
+2. The discovery document's ``issuer`` must equal the token's ``iss`` (OpenID Connect Discovery 1.0,
+   section 4.3), so one provider cannot publish keys for another.
+3. Key sets are cached per issuer for ``ttl`` seconds (a key rotation at the provider is seen within
+   that time); failures are not cached. Anything that goes wrong is ``IdpUnreachable``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from eksiam.clock import Clock
+from eksiam.services.sts import IdpUnreachable
+
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+DEFAULT_TTL = 300.0
+TIMEOUT = 5.0
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def fetchable(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in _LOOPBACK
+
+
+class HttpJwksSource:
+    """A ``JwksSource`` over HTTP with a per-issuer cache; safe to share between threads."""
+
+    def __init__(self, clock: Clock, *, ttl: float = DEFAULT_TTL, client: httpx.Client | None = None) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+    def keys(self, issuer: str) -> Sequence[Mapping[str, Any]]:
+        now = self._clock.now().timestamp()
+        with self._lock:
+            cached = self._cache.get(issuer)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        keys = self._fetch(issuer)
+        with self._lock:
+            self._cache[issuer] = (now, keys)
+        return keys
+
+    def _fetch(self, issuer: str) -> list[dict[str, Any]]:
+        if not fetchable(issuer):
+            raise IdpUnreachable(issuer)
+        discovery = self._get_json(issuer.rstrip("/") + DISCOVERY_SUFFIX)
+        jwks_uri = discovery.get("jwks_uri")
+        if discovery.get("issuer") != issuer or not isinstance(jwks_uri, str) or not fetchable(jwks_uri):
+            raise IdpUnreachable(issuer)
+        keys = self._get_json(jwks_uri).get("keys")
+        if not isinstance(keys, list):
+            raise IdpUnreachable(issuer)
+        return [k for k in keys if isinstance(k, dict)]
+
+    def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            response = self._client.get(url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPError, ValueError):
+            raise IdpUnreachable(url) from None
+        if not isinstance(body, dict):
+            raise IdpUnreachable(url)
+        return body
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,58 @@
+"""STS: role sessions (AssumeRole, AssumeRoleWithWebIdentity), session tokens, caller identity."""
+
+from __future__ import annotations
+
+from eksiam.services.sts.authorization_messages import authorization_document, encode_authorization_message
+from eksiam.services.sts.errors import (
+    AccessDenied,
+    ExpiredTokenException,
+    IDPCommunicationError,
+    IDPRejectedClaim,
+    InvalidAuthorizationMessage,
+    InvalidIdentityToken,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
+    StsError,
+    ValidationError,
+)
+from eksiam.services.sts.jwks import IdpUnreachable, JwksSource, NoRemoteIssuers
+from eksiam.services.sts.service import StsService
+from eksiam.services.sts.sessions import (
+    SESSION,
+    account_of_key_id,
+    find_session,
+    session_caller,
+    session_expiration,
+)
+from eksiam.services.sts.trust import PrincipalPolicies
+from eksiam.services.sts.web_tokens import CLOCK_SKEW, WebToken, check_times, parse_token, verify_signature
+
+__all__ = [
+    "CLOCK_SKEW",
+    "SESSION",
+    "AccessDenied",
+    "ExpiredTokenException",
+    "IDPCommunicationError",
+    "IDPRejectedClaim",
+    "IdpUnreachable",
+    "InvalidAuthorizationMessage",
+    "InvalidIdentityToken",
+    "JwksSource",
+    "MalformedPolicyDocument",
+    "NoRemoteIssuers",
+    "PackedPolicyTooLarge",
+    "PrincipalPolicies",
+    "StsError",
+    "StsService",
+    "ValidationError",
+    "WebToken",
+    "account_of_key_id",
+    "authorization_document",
+    "check_times",
+    "encode_authorization_message",
+    "find_session",
+    "parse_token",
+    "session_caller",
+    "session_expiration",
+    "verify_signature",
+]

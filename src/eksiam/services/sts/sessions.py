@@ -1,0 +1,133 @@
+"""Temporary credentials: how STS stores a session and how a signed request finds it again.
+
+Record layout (storage interface rules; ``""`` = global)::
+
+  sts-session         ""  <AccessKeyId>
+      AccessKeyId SecretAccessKey SessionToken Expiration IssuedAt (ISO-8601 UTC)
+      Type            "assumed-role" | "session-token"
+      Account Arn UserId                 what GetCallerIdentity answers for these credentials
+      PrincipalKind   "assumed-role" | "user" | "root"  (CallerKind value of the caller)
+      RoleArn RoleName RoleId            assumed-role only
+      SessionName
+      SessionPolicies [document text]    inline Policy, kept as sent
+      SessionPolicyArns [arn]            PolicyArns
+      Tags [{Key, Value}]                session tags, inherited transitive ones included
+      TransitiveTagKeys [key]            lower-cased keys that pass on when chaining
+      SourceIdentity?                    sticky across role chaining
+      Chained (bool)                     assumed with temporary credentials (1-hour cap)
+      WebIdentity? {Provider, Issuer, Subject, Audience}
+      MfaPresent (bool) UserName?        session-token only
+  sts-session-expiry  ""  "<Expiration>|<AccessKeyId>"   (index for purging)
+
+Rule 1 - the authorizer applies a session's policies as AWS does (IAM "Session policies"): the
+effective permissions are the intersection of the principal's policies and the session policies
+(inline document and each ARN's default version), so ``SessionPolicies``/``SessionPolicyArns``
+are stored exactly as requested and resolved at authorization time.
+
+Rule 2 - a session is never deleted when it expires: signed requests with it must answer
+ExpiredToken, not InvalidClientTokenId. Records are purged one day after expiry, a few at a time,
+by the transaction that creates a newer session.
+
+Rule 3 - access key ids encode the account (``ASIA`` + base32 of 10 bytes whose bits 46..7 hold the
+account id, the layout AWS keys have), so sts:GetAccessKeyInfo answers for any such key.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from eksiam.services.context import Caller, CallerKind
+from eksiam.storage.interface import Record, UnitOfWork
+
+SESSION = "sts-session"
+SESSION_EXPIRY = "sts-session-expiry"
+GLOBAL = ""
+PURGE_AFTER = timedelta(days=1)
+PURGE_BATCH = 4
+
+_ACCOUNT_MASK = 0x7FFFFFFFFF80
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+
+    @classmethod
+    def generate(cls, account: str) -> NewCredentials:
+        return cls(
+            access_key_id=encode_key_id("ASIA", account),
+            secret_access_key=base64.b64encode(secrets.token_bytes(30)).decode(),
+            session_token=base64.b64encode(secrets.token_bytes(192)).decode(),
+        )
+
+
+def encode_key_id(prefix: str, account: str) -> str:
+    bits = (int(account) << 7) | secrets.randbits(7) | (secrets.randbits(1) << 47)
+    raw = bits.to_bytes(6, "big") + secrets.token_bytes(4)
+    return prefix + base64.b32encode(raw).decode()
+
+
+def account_of_key_id(access_key_id: str) -> str | None:
+    """The 12-digit account an AWS-shaped key id carries, or None when it has another shape."""
+    body = access_key_id[4:]
+    if len(access_key_id) != 20 or len(body) != 16:
+        return None
+    try:
+        raw = base64.b32decode(body)
+    except ValueError:
+        return None
+    account = (int.from_bytes(raw[:6], "big") & _ACCOUNT_MASK) >> 7
+    return f"{account:012d}"
+
+
+def store_session(uow: UnitOfWork, record: Record, now: datetime) -> None:
+    """Insert the session and purge a few sessions that expired more than a day ago."""
+    for key, _ in uow.list(SESSION_EXPIRY, GLOBAL, limit=PURGE_BATCH):
+        expires, _, akid = key.partition("|")
+        if datetime.fromisoformat(expires) + PURGE_AFTER > now:
+            break
+        uow.delete(SESSION, GLOBAL, akid)
+        uow.delete(SESSION_EXPIRY, GLOBAL, key)
+    akid = record["AccessKeyId"]
+    uow.put(SESSION, GLOBAL, akid, record, create=True)
+    uow.put(SESSION_EXPIRY, GLOBAL, f"{record['Expiration']}|{akid}", {}, create=True)
+
+
+def find_session(uow: UnitOfWork, access_key_id: str) -> Record | None:
+    return uow.get(SESSION, GLOBAL, access_key_id)
+
+
+def session_expiration(record: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["Expiration"])
+
+
+_CALLER_KIND = {"assumed-role": CallerKind.ASSUMED_ROLE, "user": CallerKind.USER, "root": CallerKind.ROOT}
+
+
+def session_caller(record: Mapping[str, Any]) -> Caller:
+    """The ``Caller`` a request signed with these credentials acts as (for CredentialResolver)."""
+    return Caller(
+        kind=_CALLER_KIND[record["PrincipalKind"]],
+        arn=record["Arn"],
+        account=record["Account"],
+        user_id=record["UserId"],
+        access_key_id=record["AccessKeyId"],
+        session=record,
+    )
+
+
+def credentials_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``Credentials`` structure every STS operation returns (STS API Reference, "Credentials")."""
+    return {
+        "AccessKeyId": record["AccessKeyId"],
+        "SecretAccessKey": record["SecretAccessKey"],
+        "SessionToken": record["SessionToken"],
+        "Expiration": session_expiration(record),
+    }

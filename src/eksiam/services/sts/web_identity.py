@@ -1,0 +1,180 @@
+"""sts:AssumeRoleWithWebIdentity: an OIDC token, not a signature, says who the caller is.
+
+Order of checks (irsa-and-eksctl.md section 4, after the STS API Reference and IAM "OIDC federation"):
+
+1. parameters (session name, session policy document);
+2. the token parses as a JWT (InvalidIdentityToken);
+3. the role's account has an IAM OIDC provider whose URL is the token's ``iss`` without its scheme
+   (InvalidIdentityToken "No OpenIDConnect provider found ..."); a missing role is AccessDenied;
+4. the signature verifies with a key the issuer publishes: eksiam cluster issuers from the store, any
+   other issuer through the ``JwksSource`` (IDPCommunicationError when unreachable);
+5. the audience is one of the provider's client IDs, then ``exp``/``nbf``/``iat`` with 5 minutes of
+   skew (ExpiredTokenException, IDPRejectedClaim);
+6. the trust policy allows ``sts:AssumeRoleWithWebIdentity`` for principal ``Federated`` = the
+   provider ARN, with ``<provider url>:sub``, ``:aud`` and ``:oaud`` in the context (AccessDenied);
+7. DurationSeconds, packed size; then the session.
+
+Only an issuer on a loopback address may use ``http://`` (local test identity providers); IAM stores
+provider URLs without a scheme, so both spellings of such an issuer find the same provider.
+
+``Provider`` in the response is the provider ARN, as AWS returns it for IAM OIDC providers (the docs'
+"iss value" wording dates from the built-in Google/Facebook/Amazon providers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from eksiam.services.context import CallContext
+from eksiam.services.oidc_issuers import issuer_record, published_keys
+from eksiam.services.sts import session_rules as rules
+from eksiam.services.sts import trust
+from eksiam.services.sts.base import (
+    OIDC_PROVIDER,
+    SessionSpec,
+    StsBase,
+    assumed_role_user,
+    find_role,
+    role_ref,
+)
+from eksiam.services.sts.errors import AccessDenied, IDPCommunicationError, InvalidIdentityToken
+from eksiam.services.sts.jwks import IdpUnreachable
+from eksiam.services.sts.sessions import credentials_view
+from eksiam.services.sts.web_tokens import (
+    WebToken,
+    check_times,
+    matched_audience,
+    parse_token,
+    verify_signature,
+)
+from eksiam.storage.interface import Record, UnitOfWork
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def provider_key(issuer: str) -> str | None:
+    """IAM's key for the provider of ``issuer`` (host[:port]/path), None when the URL is unusable."""
+    parts = urlsplit(issuer)
+    host = parts.hostname or ""
+    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+        return None
+    if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment:
+        return None
+    netloc = parts.netloc[:-4] if parts.netloc.endswith(":443") else parts.netloc
+    return (netloc + parts.path).rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    role: Record | None
+    provider: Record | None
+    local_issuer: Record | None
+
+
+class WebIdentityOperations(StsBase):
+    def assume_role_with_web_identity(
+        self,
+        ctx: CallContext,
+        *,
+        role_arn: str,
+        role_session_name: str,
+        web_identity_token: str,
+        provider_id: str | None = None,
+        policy_arns: Sequence[Mapping[str, str]] | None = None,
+        policy: str | None = None,
+        duration_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        rules.check_name(role_session_name, "roleSessionName")
+        if policy is not None:
+            trust.session_policy(policy)
+        arns = [p["arn"] for p in policy_arns or []]
+        token = parse_token(web_identity_token)
+        issuer = token.issuer
+        key = provider_key(issuer)
+        ref = role_ref(role_arn)
+        if ref is None:
+            raise AccessDenied.web_identity()
+        found = self.store.read(lambda uow: _lookup(uow, ref.account, key, issuer, ref))
+        if found.role is None:
+            raise AccessDenied.web_identity()
+        if found.provider is None or key is None:
+            raise InvalidIdentityToken.no_provider(issuer)
+        verify_signature(token, self._issuer_keys(ctx, issuer, found.local_issuer))
+        audience = matched_audience(token, found.provider.get("ClientIDList") or [])
+        check_times(token, ctx.now)
+        subject = token.subject
+
+        provider_arn = str(found.provider["Arn"])
+        context = _claims_context(key, token, audience)
+        context.update({"aws:SourceIp": ctx.source_ip, "aws:CurrentTime": ctx.now.isoformat()})
+        trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
+        if not trust.allows(
+            provider_arn, "sts:AssumeRoleWithWebIdentity", role_arn, ref.account, trust_doc, context
+        ):
+            raise AccessDenied.web_identity()
+        duration = rules.session_duration(
+            duration_seconds, int(found.role["MaxSessionDuration"]), chained=False
+        )
+        packed = rules.packed_policy_size(policy, arns, [])
+        record = self._issue(
+            ctx,
+            SessionSpec(
+                role=found.role,
+                session_name=role_session_name,
+                duration=duration,
+                chained=False,
+                policy=policy,
+                policy_arns=arns,
+                web_identity={
+                    "Provider": provider_arn,
+                    "Issuer": issuer,
+                    "Subject": subject,
+                    "Audience": audience,
+                },
+            ),
+        )
+        response: dict[str, Any] = {
+            "Credentials": credentials_view(record),
+            "SubjectFromWebIdentityToken": subject,
+            "AssumedRoleUser": assumed_role_user(record),
+            "Provider": provider_arn,
+            "Audience": audience,
+        }
+        if packed is not None:
+            response["PackedPolicySize"] = packed
+        return response
+
+    def _issuer_keys(
+        self, ctx: CallContext, issuer: str, local: Record | None
+    ) -> Sequence[Mapping[str, Any]]:
+        if local is not None:
+            return published_keys(local, ctx.now)
+        try:
+            return self.jwks.keys(issuer)
+        except IdpUnreachable:
+            raise IDPCommunicationError.unreachable(issuer) from None
+
+
+def _lookup(uow: UnitOfWork, account: str, key: str | None, issuer: str, ref: Any) -> _Lookup:
+    role = find_role(uow, ref)
+    provider = uow.get(OIDC_PROVIDER, account, key) if key else None
+    local = issuer_record(uow, issuer) if provider is not None else None
+    return _Lookup(role=role, provider=provider, local_issuer=local)
+
+
+def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str | list[str]]:
+    """``<provider>:sub``, ``:aud`` (``azp`` or the matched ``aud``) and ``:oaud`` (every ``aud``)."""
+    audiences = list(token.audiences)
+    context: dict[str, str | list[str]] = {
+        f"{key}:sub": token.subject,
+        f"{key}:aud": audience,
+        f"{key}:oaud": audiences[0] if len(audiences) == 1 else audiences,
+    }
+    for claim in ("amr", "azp"):
+        value = token.claims.get(claim)
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            context[f"{key}:{claim}"] = value
+    return context

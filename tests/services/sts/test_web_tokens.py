@@ -1,0 +1,212 @@
+"""Web identity token checks, including the attacks STS must refuse (issue 5 "JWT attacks")."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
+
+from eksiam.services.sts import (
+    ExpiredTokenException,
+    IDPRejectedClaim,
+    InvalidIdentityToken,
+    check_times,
+    parse_token,
+    verify_signature,
+)
+from eksiam.services.sts.web_tokens import matched_audience
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+ISSUER_A = "https://oidc.eks.us-east-1.amazonaws.com/id/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+ISSUER_B = "https://oidc.eks.us-east-1.amazonaws.com/id/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def rsa_key() -> RSAKey:
+    return RSAKey.generate_key(2048, private=True)
+
+
+def jwk_of(key: RSAKey | ECKey, kid: str, alg: str = "RS256") -> dict[str, Any]:
+    public = key.as_dict(private=False)
+    return {**public, "kid": kid, "use": "sig", "alg": alg}
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(NOW.timestamp())
+    base = {
+        "iss": ISSUER_A,
+        "sub": "system:serviceaccount:default:app",
+        "aud": ["sts.amazonaws.com"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+    }
+    base.update(overrides)
+    return base
+
+
+def sign(key: RSAKey | ECKey, kid: str, body: dict[str, Any], alg: str = "RS256") -> str:
+    return jwt.encode({"alg": alg, "kid": kid}, body, key, algorithms=[alg], default_type=None)
+
+
+@pytest.fixture(scope="module")
+def key_a() -> RSAKey:
+    return rsa_key()
+
+
+@pytest.fixture(scope="module")
+def key_b() -> RSAKey:
+    return rsa_key()
+
+
+def test_a_token_signed_by_a_published_key_verifies(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "ka", claims()))
+    verify_signature(token, [jwk_of(key_a, "ka")])
+    assert token.issuer == ISSUER_A
+    assert token.subject == "system:serviceaccount:default:app"
+
+
+def test_an_ec_signed_token_from_an_external_provider_verifies() -> None:
+    key = ECKey.generate_key("P-256", private=True)
+    token = parse_token(sign(key, "ec1", claims(), alg="ES256"))
+    verify_signature(token, [jwk_of(key, "ec1", alg="ES256")])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "abc", "a.b", "a.b.c.d", "not base64!.eyJ9.sig", f"{b64(b'[1,2]')}.{b64(b'{}')}.sig", "..."],
+)
+def test_text_that_is_not_a_jwt_is_refused_as_such(text: str) -> None:
+    with pytest.raises(InvalidIdentityToken) as err:
+        parse_token(text)
+    assert err.value.message.startswith("The ID Token provided is not a valid JWT")
+
+
+def test_alg_none_is_refused(key_a: RSAKey) -> None:
+    raw = f"{b64(json.dumps({'alg': 'none', 'kid': 'ka'}).encode())}.{b64(json.dumps(claims()).encode())}."
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(parse_token(raw), [jwk_of(key_a, "ka")])
+
+
+def test_hs256_signed_with_the_public_key_is_refused(key_a: RSAKey) -> None:
+    public_pem = key_a.as_pem(private=False)
+    header = b64(json.dumps({"alg": "HS256", "kid": "ka"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    with pytest.raises(InvalidIdentityToken) as err:
+        verify_signature(parse_token(f"{header}.{payload}.{b64(mac)}"), [jwk_of(key_a, "ka")])
+    assert "could not be validated" in err.value.message
+
+
+def test_an_unknown_kid_is_refused(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "not-published", claims()))
+    with pytest.raises(InvalidIdentityToken) as err:
+        verify_signature(token, [jwk_of(key_a, "ka")])
+    assert err.value.message.startswith("Couldn't retrieve verification key from your identity provider")
+
+
+def test_a_kid_borrowed_from_another_issuer_does_not_verify(key_a: RSAKey, key_b: RSAKey) -> None:
+    # Issuer B's key signs a token that claims issuer A and uses A's kid: A's key set must reject it.
+    forged = parse_token(sign(key_b, "ka", claims(iss=ISSUER_A)))
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(forged, [jwk_of(key_a, "ka")])
+
+
+def test_a_tampered_payload_is_refused(key_a: RSAKey) -> None:
+    header, _payload, signature = sign(key_a, "ka", claims()).split(".")
+    evil = b64(json.dumps(claims(sub="system:serviceaccount:kube-system:admin")).encode())
+    with pytest.raises(InvalidIdentityToken) as err:
+        verify_signature(parse_token(f"{header}.{evil}.{signature}"), [jwk_of(key_a, "ka")])
+    assert "could not be validated" in err.value.message
+
+
+def test_a_key_whose_jwk_names_another_algorithm_is_not_used(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "ka", claims(), alg="RS512"))
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(token, [jwk_of(key_a, "ka", alg="RS256")])
+
+
+def test_without_kid_each_key_of_the_family_is_tried(key_a: RSAKey, key_b: RSAKey) -> None:
+    raw = jwt.encode({"alg": "RS256"}, claims(), key_a, default_type=None)
+    verify_signature(parse_token(raw), [jwk_of(key_b, "kb"), jwk_of(key_a, "ka")])
+
+
+def test_audience_must_be_a_registered_client_id(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "ka", claims(aud=["other-audience"])))
+    with pytest.raises(InvalidIdentityToken) as err:
+        matched_audience(token, ["sts.amazonaws.com"])
+    assert err.value.message == "Incorrect token audience"
+
+
+def test_audience_may_be_a_string_or_any_member_of_a_list(key_a: RSAKey) -> None:
+    assert matched_audience(parse_token(sign(key_a, "ka", claims(aud="app"))), ["app"]) == "app"
+    listed = parse_token(sign(key_a, "ka", claims(aud=["x", "app"])))
+    assert matched_audience(listed, ["app"]) == "app"
+
+
+def test_azp_is_the_audience_that_counts_when_present(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "ka", claims(aud=["app"], azp="web-client")))
+    with pytest.raises(InvalidIdentityToken):
+        matched_audience(token, ["app"])
+    assert matched_audience(token, ["web-client"]) == "web-client"
+
+
+def test_an_expired_token_answers_expired_token_with_both_times(key_a: RSAKey) -> None:
+    exp = int((NOW - timedelta(minutes=6)).timestamp())
+    token = parse_token(sign(key_a, "ka", claims(exp=exp)))
+    with pytest.raises(ExpiredTokenException) as err:
+        check_times(token, NOW)
+    assert err.value.message == (
+        f"Token expired: current date/time {int(NOW.timestamp())} must be before the expiration "
+        f"date/time {exp}"
+    )
+    assert err.value.status == 400
+
+
+def test_five_minutes_of_clock_skew_are_allowed(key_a: RSAKey) -> None:
+    check_times(parse_token(sign(key_a, "ka", claims(exp=int(NOW.timestamp()) - 240))), NOW)
+    future = int((NOW + timedelta(minutes=4)).timestamp())
+    check_times(parse_token(sign(key_a, "ka", claims(nbf=future, iat=future))), NOW)
+
+
+@pytest.mark.parametrize("claim", ["nbf", "iat"])
+def test_a_token_not_yet_valid_is_rejected(key_a: RSAKey, claim: str) -> None:
+    later = int((NOW + timedelta(minutes=10)).timestamp())
+    with pytest.raises(IDPRejectedClaim) as err:
+        check_times(parse_token(sign(key_a, "ka", claims(**{claim: later}))), NOW)
+    assert err.value.status == 403
+
+
+@pytest.mark.parametrize("exp", [None, "tomorrow", True, float("nan"), float("inf")])
+def test_exp_must_be_a_finite_number(key_a: RSAKey, exp: Any) -> None:
+    body = claims()
+    if exp is None:
+        del body["exp"]
+    else:
+        body["exp"] = exp
+    raw = f"{b64(json.dumps({'alg': 'RS256', 'kid': 'ka'}).encode())}.{b64(json.dumps(body).encode())}.x"
+    with pytest.raises(InvalidIdentityToken):
+        check_times(parse_token(raw), NOW)
+
+
+def test_an_absurdly_large_exp_does_not_crash(key_a: RSAKey) -> None:
+    check_times(parse_token(sign(key_a, "ka", claims(exp=10**30))), NOW)
+
+
+@pytest.mark.parametrize("missing", ["iss", "sub"])
+def test_iss_and_sub_are_required(key_a: RSAKey, missing: str) -> None:
+    body = claims()
+    del body[missing]
+    token = parse_token(sign(key_a, "ka", body))
+    with pytest.raises(InvalidIdentityToken):
+        _ = token.issuer if missing == "iss" else token.subject
