@@ -91,6 +91,10 @@ class FakeEks:
         )
         return {"clusters": ["a", "b"]}
 
+    def create_cluster(self, ctx: object, **params: Any) -> dict[str, Any]:
+        self.calls.append(("CreateCluster", params))
+        return {"cluster": {"name": params["name"], "createdAt": CREATED}}
+
 
 class Recorder:
     def __init__(self) -> None:
