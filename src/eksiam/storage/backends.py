@@ -21,10 +21,13 @@ SQLite (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html):
 
 PostgreSQL (https://www.postgresql.org/docs/current/transaction-iso.html):
 
-6. ``write`` runs at SERIALIZABLE: a read-modify-write or a "count then insert" that races another
+6. Readers and writers have a pool each, with the isolation level fixed per connection, so taking a
+   connection costs no round trip to switch modes. There is no pre-ping either: a connection found
+   dead fails its unit of work before commit, and the store runs it again on a fresh one.
+7. ``write`` runs at SERIALIZABLE: a read-modify-write or a "count then insert" that races another
    fails with SQLSTATE 40001 (or 40P01 for a deadlock) and is retried by the store.
-7. ``read`` runs at REPEATABLE READ, READ ONLY: one snapshot, never a serialization failure.
-8. ``?schema=<name>`` keeps a store inside its own schema (created when missing) through
+8. ``read`` runs at REPEATABLE READ, READ ONLY: one snapshot, never a serialization failure.
+9. ``?schema=<name>`` keeps a store inside its own schema (created when missing) through
    ``search_path``, so test runs sharing one server never see each other's records.
 """
 
@@ -54,17 +57,17 @@ _PG_RETRY_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detecte
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """Pools and policies for one store; the engines share ``engine``'s pool.
+    """Pools and policies for one store.
 
     ``migrator`` runs schema upgrades: on PostgreSQL at READ COMMITTED, so a process that waited for
     another's migration lock sees the tables that one created (a SERIALIZABLE snapshot, taken before
-    the wait, would not).
+    the wait, would not). ``engines`` are the pools to dispose of on close.
     """
 
-    engine: Engine
     writer: Engine
     reader: Engine
     migrator: Engine
+    engines: tuple[Engine, ...]
     write_lock: AbstractContextManager[Any]
     read_lock: AbstractContextManager[Any]
     retryable: Callable[[DBAPIError], bool]
@@ -107,10 +110,10 @@ def _sqlite(url: URL) -> Backend:
     write_lock: AbstractContextManager[Any] = threading.RLock() if memory else threading.Lock()
     writer = engine.execution_options(eksiam_write=True)
     return Backend(
-        engine=engine,
         writer=writer,
         reader=engine,
         migrator=writer,
+        engines=(engine,),
         write_lock=write_lock,
         read_lock=write_lock if memory else nullcontext(),
         retryable=_sqlite_retryable,
@@ -125,21 +128,25 @@ def _postgresql(url: URL) -> Backend:
     schema = url.query.get("schema")
     if schema is not None and (not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema)):
         raise Unavailable("the schema in a PostgreSQL store URL must match [a-z_][a-z0-9_]{0,62}")
-    connect_args: dict[str, Any] = {"connect_timeout": 10}
-    if schema is not None:
-        connect_args["options"] = f"-c search_path={schema}"
-    engine = create_engine(
-        url.difference_update_query(["schema"]),
-        pool_size=5,
-        max_overflow=15,
-        pool_pre_ping=True,
-        connect_args=connect_args,
-    )
+    url = url.difference_update_query(["schema"])
+    options = "" if schema is None else f"-c search_path={schema}"
+
+    def pool(isolation_level: str, options: str) -> Engine:
+        return create_engine(
+            url,
+            isolation_level=isolation_level,
+            pool_size=4,
+            max_overflow=12,
+            connect_args={"connect_timeout": 10, "options": options},
+        )
+
+    writer = pool("SERIALIZABLE", options)
+    reader = pool("REPEATABLE READ", f"{options} -c default_transaction_read_only=on".strip())
     return Backend(
-        engine=engine,
-        writer=engine.execution_options(isolation_level="SERIALIZABLE"),
-        reader=engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
-        migrator=engine.execution_options(isolation_level="READ COMMITTED"),
+        writer=writer,
+        reader=reader,
+        migrator=writer.execution_options(isolation_level="READ COMMITTED"),
+        engines=(writer, reader),
         write_lock=nullcontext(),
         read_lock=nullcontext(),
         retryable=_postgresql_retryable,

@@ -4,8 +4,10 @@ Rules (the interface's rules, and how they hold here):
 
 1. A unit of work is one connection inside one transaction; it refuses use once its transaction ended,
    so a caller cannot keep a handle and write outside ``write``.
-2. ``write`` retries ``fn`` when the database reports a conflict (``Backend.retryable``), at most
-   ``MAX_ATTEMPTS`` times with jittered exponential backoff, then gives up with ``Unavailable``. A
+2. ``write`` retries ``fn`` when the database reports a conflict (``Backend.retryable``) or a pooled
+   connection turns out dead before commit, at most ``MAX_ATTEMPTS`` times with jittered exponential
+   backoff, then gives up with ``Unavailable``. A connection lost *during* commit is not retried: the
+   write may have landed, and running ``fn`` again could apply it twice. A
    database error that ``fn`` catches and swallows still fails the attempt: on PostgreSQL the
    transaction is already aborted, and committing it would silently drop the write.
 3. Prefix listing is a key range ``prefix <= key < successor(prefix)`` (``_prefix_end``), an index
@@ -29,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from eksiam.storage import migrations
 from eksiam.storage.backends import Backend, connect, describe
 from eksiam.storage.errors import AlreadyExists, ReadOnly, StorageError, Unavailable
-from eksiam.storage.interface import Record
+from eksiam.storage.interface import Record, Store
 from eksiam.storage.schema import records
 
 T = TypeVar("T")
@@ -184,6 +186,7 @@ class SqlStore:
     def write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            committing = False
             try:
                 with backend.write_lock, backend.writer.connect() as conn, conn.begin():
                     uow = SqlUnitOfWork(conn, writable=True)
@@ -193,46 +196,52 @@ class SqlStore:
                             raise uow.failure
                     finally:
                         uow.end()
+                    committing = True
                 return result
             except DBAPIError as exc:
-                if _is_outage(exc) and not backend.retryable(exc):
-                    raise _unavailable(exc) from exc
-                if not backend.retryable(exc):
+                if exc.connection_invalidated and committing:
+                    raise Unavailable(
+                        "the database connection failed during commit; the outcome is unknown"
+                    ) from exc
+                if not (backend.retryable(exc) or exc.connection_invalidated):
+                    if isinstance(exc, OperationalError):
+                        raise _unavailable(exc) from exc
                     raise
                 if attempt == MAX_ATTEMPTS:
                     raise Unavailable(
-                        f"gave up after {MAX_ATTEMPTS} attempts conflicting with concurrent writers"
+                        f"gave up after {MAX_ATTEMPTS} attempts that conflicted or lost the database"
                     ) from exc
             time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
-        try:
-            with backend.read_lock, backend.reader.connect() as conn, conn.begin():
-                uow = SqlUnitOfWork(conn, writable=False)
-                try:
-                    return fn(uow)
-                finally:
-                    uow.end()
-        except DBAPIError as exc:
-            if _is_outage(exc):
-                raise _unavailable(exc) from exc
-            raise
+        for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
+            try:
+                with backend.read_lock, backend.reader.connect() as conn, conn.begin():
+                    uow = SqlUnitOfWork(conn, writable=False)
+                    try:
+                        return fn(uow)
+                    finally:
+                        uow.end()
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:
+                    continue
+                if exc.connection_invalidated or isinstance(exc, OperationalError):
+                    raise _unavailable(exc) from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        self._backend.engine.dispose()
-
-
-def _is_outage(exc: DBAPIError) -> bool:
-    return exc.connection_invalidated or isinstance(exc, OperationalError)
+        for engine in self._backend.engines:
+            engine.dispose()
 
 
 def _unavailable(exc: DBAPIError) -> Unavailable:
     return Unavailable(f"the database failed: {type(exc.orig).__name__}")
 
 
-def open_store(url: str) -> SqlStore:
+def open_store(url: str) -> Store:
     """Open (creating when missing) the store at ``url`` and bring its schema to the newest version.
 
     URLs: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://`` (in memory),
@@ -242,10 +251,10 @@ def open_store(url: str) -> SqlStore:
     try:
         with backend.write_lock, backend.migrator.connect() as conn, conn.begin():
             migrations.upgrade(conn, backend.schema)
-    except DBAPIError as exc:
-        backend.engine.dispose()
-        raise Unavailable(f"cannot open the store at {describe(url)}: {type(exc.orig).__name__}") from exc
-    except BaseException:
-        backend.engine.dispose()
+    except BaseException as exc:
+        for engine in backend.engines:
+            engine.dispose()
+        if isinstance(exc, DBAPIError):
+            raise Unavailable(f"cannot open the store at {describe(url)}: {type(exc.orig).__name__}") from exc
         raise
     return SqlStore(url, backend)
