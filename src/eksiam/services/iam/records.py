@@ -45,6 +45,7 @@ Kinds (``acct`` = the caller's account, ``""`` = global)::
   role-instance-profile  acct  "<lower role>|<lower profile>"   InstanceProfileName
   oidc-provider          acct  Url (no "https://", no ":443")
       Url Arn ClientIDList ThumbprintList CreateDate Tags
+  quota-usage            acct  entity kind ("role", "user" ...)  Count (see quotas.py; SLRs count too)
 
 Rule 4 - a role whose record has ``protected: true`` is modifiable only by AWS: every update or
 delete path except description and tags answers ``UnmodifiableEntity`` (``guard_modifiable``).
@@ -63,7 +64,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from eksiam.storage.interface import Record
+from eksiam.storage import Record
 
 ENTITY_KINDS = ("user", "group", "role")
 
@@ -126,19 +127,6 @@ class ManagedPolicyCatalog(Protocol):
     def policies(self) -> Sequence[Record]:
         """Every AWS managed policy record, in PolicyName order."""
         ...
-
-
-class EmptyCatalog:
-    """The catalogue before any AWS managed policy data is plugged in."""
-
-    def policy(self, arn: str) -> Record | None:
-        return None
-
-    def versions(self, arn: str) -> Sequence[Record]:
-        return ()
-
-    def policies(self) -> Sequence[Record]:
-        return ()
 
 
 def tags_of(record: Record) -> list[dict[str, Any]]:

@@ -5,10 +5,30 @@ A family adds itself here with one line in the base list; nothing else changes.
 
 from __future__ import annotations
 
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.access_keys import AccessKeys
+from eksiam.services.iam.account_details import AccountDetails
+from eksiam.services.iam.attachments import Attachments
+from eksiam.services.iam.groups import Groups
+from eksiam.services.iam.inline_policies import InlinePolicies
+from eksiam.services.iam.instance_profiles import InstanceProfiles
+from eksiam.services.iam.oidc_providers import OidcProviders
+from eksiam.services.iam.policies import Policies
+from eksiam.services.iam.roles import Roles
+from eksiam.services.iam.tags import TagOperations
+from eksiam.services.iam.users import Users
 
 
 class IamService(
-    IamBase,
+    Users,
+    AccessKeys,
+    Groups,
+    Roles,
+    Policies,
+    Attachments,
+    InlinePolicies,
+    InstanceProfiles,
+    OidcProviders,
+    TagOperations,
+    AccountDetails,
 ):
     """IAM over the storage contract; construct with ``(store, clock, settings)``."""
