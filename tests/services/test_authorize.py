@@ -1,0 +1,328 @@
+"""Authorizer: the caller's policies from the store, AWS's request context, AWS's AccessDenied texts
+(IAM User Guide, "Policy evaluation logic", "AWS global condition context keys", "Troubleshoot
+access denied error messages")."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from tests.services.iam.conftest import ACCOUNT, NOW, context, trust_policy
+
+from eksiam.clock import ManualClock
+from eksiam.config import Settings
+from eksiam.errors import ServiceError
+from eksiam.services import CallContext, IamService
+from eksiam.services.authorize import AccessDenied, Authorizer
+from eksiam.services.authz_generation import track_policy_changes
+from eksiam.services.credentials import CredentialResolver
+from eksiam.services.iam.managed_policies import AwsManagedPolicies
+from eksiam.services.sts import sessions
+from eksiam.storage import Store
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/target"
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action: str, resource: str = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action: str, resource: str = "*") -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+class World:
+    """An account with IAM on the tracked store, an authorizer, and a way to act as a user."""
+
+    def __init__(self, store: Store, enforce: bool = True) -> None:
+        self.store = track_policy_changes(store)
+        self.settings = Settings(account_id=ACCOUNT, enforce=enforce)
+        self.authz = Authorizer(self.store, self.settings)
+        self.iam = IamService(self.store, ManualClock(NOW), self.settings, catalog=AwsManagedPolicies())
+        self.admin = context()
+        self.resolver = CredentialResolver(self.store, self.settings, ManualClock(NOW))
+
+    def user(self, name: str = "alice", *, tags: list[dict[str, str]] | None = None) -> CallContext:
+        self.iam.create_user(self.admin, user_name=name, tags=tags or [])
+        key = self.iam.create_access_key(self.admin, user_name=name)["AccessKey"]["AccessKeyId"]
+        resolved = self.resolver.lookup(key)
+        assert resolved is not None
+        return context(caller=resolved.caller)
+
+    def denied(
+        self, ctx: CallContext, action: str, resource: str, extra: dict[str, Any] | None = None
+    ) -> str:
+        with pytest.raises(AccessDenied) as caught:
+            self.authz.require(ctx, action, resource, extra)
+        assert (caught.value.code, caught.value.status) == ("AccessDenied", 403)
+        return caught.value.message
+
+
+@pytest.fixture
+def world(store: Store) -> World:
+    return World(store)
+
+
+def test_user_without_policies_gets_the_identity_based_message(world: World) -> None:
+    alice = world.user()
+    message = world.denied(alice, "iam:CreateRole", ROLE_ARN)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: iam:CreateRole on resource:"
+        f" {ROLE_ARN} because no identity-based policy allows the iam:CreateRole action"
+    )
+
+
+@pytest.mark.parametrize(
+    "via", ["inline", "customer-managed", "aws-managed", "group-inline", "group-managed"]
+)
+def test_every_identity_policy_source_grants(world: World, via: str) -> None:
+    alice, admin, iam = world.user(), world.admin, world.iam
+    grant = document(allow("iam:GetRole"))
+    if via == "inline":
+        iam.put_user_policy(admin, user_name="alice", policy_name="p", policy_document=grant)
+    elif via == "customer-managed":
+        arn = iam.create_policy(admin, policy_name="p", policy_document=grant)["Policy"]["Arn"]
+        iam.attach_user_policy(admin, user_name="alice", policy_arn=arn)
+    elif via == "aws-managed":
+        iam.attach_user_policy(admin, user_name="alice", policy_arn="arn:aws:iam::aws:policy/IAMFullAccess")
+    else:
+        iam.create_group(admin, group_name="devs")
+        iam.add_user_to_group(admin, group_name="devs", user_name="alice")
+        if via == "group-inline":
+            iam.put_group_policy(admin, group_name="devs", policy_name="p", policy_document=grant)
+        else:
+            arn = iam.create_policy(admin, policy_name="p", policy_document=grant)["Policy"]["Arn"]
+            iam.attach_group_policy(admin, group_name="devs", policy_arn=arn)
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)
+
+
+def test_explicit_deny_names_the_managed_policy(world: World) -> None:
+    alice, admin, iam = world.user(), world.admin, world.iam
+    iam.put_user_policy(admin, user_name="alice", policy_name="all", policy_document=document(allow("*")))
+    arn = iam.create_policy(admin, policy_name="no-delete", policy_document=document(deny("iam:DeleteRole")))
+    iam.attach_user_policy(admin, user_name="alice", policy_arn=arn["Policy"]["Arn"])
+    message = world.denied(alice, "iam:DeleteRole", ROLE_ARN)
+    assert message.endswith(
+        f"iam:DeleteRole on resource: {ROLE_ARN} with an explicit deny in an identity-based policy:"
+        f" arn:aws:iam::{ACCOUNT}:policy/no-delete"
+    )
+
+
+def test_boundary_limits_and_is_named(world: World) -> None:
+    alice, admin, iam = world.user(), world.admin, world.iam
+    iam.put_user_policy(admin, user_name="alice", policy_name="all", policy_document=document(allow("iam:*")))
+    boundary = iam.create_policy(admin, policy_name="b", policy_document=document(allow("iam:Get*")))
+    iam.put_user_permissions_boundary(
+        admin, user_name="alice", permissions_boundary=boundary["Policy"]["Arn"]
+    )
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)
+    message = world.denied(alice, "iam:CreateRole", ROLE_ARN)
+    assert message.endswith("because no permissions boundary allows the iam:CreateRole action")
+
+
+def _role_session(world: World, **session: Any) -> CallContext:
+    role = world.iam.create_role(world.admin, role_name="target", assume_role_policy_document=trust_policy())
+    creds = sessions.NewCredentials.generate(ACCOUNT)
+    record = {
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+        "SessionToken": creds.session_token,
+        "Expiration": (NOW + timedelta(hours=1)).isoformat(),
+        "IssuedAt": NOW.isoformat(),
+        "Type": "assumed-role",
+        "Account": ACCOUNT,
+        "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/target/s1",
+        "UserId": f"{role['Role']['RoleId']}:s1",
+        "PrincipalKind": "assumed-role",
+        "RoleArn": role["Role"]["Arn"],
+        "RoleName": "target",
+        "RoleId": role["Role"]["RoleId"],
+        "SessionName": "s1",
+        **session,
+    }
+    world.store.write(lambda uow: sessions.store_session(uow, record, NOW))
+    resolved = world.resolver.lookup(creds.access_key_id)
+    assert resolved is not None
+    return context(caller=resolved.caller)
+
+
+def test_role_session_uses_the_role_policies(world: World) -> None:
+    session = _role_session(world)
+    message = world.denied(session, "eks:DescribeCluster", "arn:aws:eks:us-east-1:123456789012:cluster/c")
+    assert message.startswith(f"User: arn:aws:sts::{ACCOUNT}:assumed-role/target/s1 is not authorized")
+    world.iam.put_role_policy(
+        world.admin, role_name="target", policy_name="p", policy_document=document(allow("eks:Describe*"))
+    )
+    world.authz.require(session, "eks:DescribeCluster", "arn:aws:eks:us-east-1:123456789012:cluster/c")
+
+
+def test_session_policy_narrows_the_role(world: World) -> None:
+    session = _role_session(world, SessionPolicies=[document(allow("eks:DescribeCluster"))])
+    world.iam.put_role_policy(
+        world.admin, role_name="target", policy_name="p", policy_document=document(allow("eks:*"))
+    )
+    cluster = "arn:aws:eks:us-east-1:123456789012:cluster/c"
+    world.authz.require(session, "eks:DescribeCluster", cluster)
+    message = world.denied(session, "eks:DeleteCluster", cluster)
+    assert message.endswith("because no session policy allows the eks:DeleteCluster action")
+
+
+def test_session_of_a_deleted_role_has_no_permissions(world: World) -> None:
+    session = _role_session(world)
+    world.iam.put_role_policy(
+        world.admin, role_name="target", policy_name="p", policy_document=document(allow("*"))
+    )
+    world.authz.require(session, "s3:ListBucket", "arn:aws:s3:::b")
+    world.iam.delete_role_policy(world.admin, role_name="target", policy_name="p")
+    world.iam.delete_role(world.admin, role_name="target")
+    world.iam.create_role(world.admin, role_name="target", assume_role_policy_document=trust_policy())
+    world.iam.put_role_policy(
+        world.admin, role_name="target", policy_name="p", policy_document=document(allow("*"))
+    )
+    world.denied(session, "s3:ListBucket", "arn:aws:s3:::b")
+
+
+def test_policy_changes_are_never_served_stale(world: World) -> None:
+    alice, admin, iam = world.user(), world.admin, world.iam
+    arn = iam.create_policy(admin, policy_name="p", policy_document=document(allow("iam:GetRole")))["Policy"][
+        "Arn"
+    ]
+    iam.attach_user_policy(admin, user_name="alice", policy_arn=arn)
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)  # cached
+    iam.create_policy_version(
+        admin, policy_arn=arn, policy_document=document(allow("iam:ListRoles")), set_as_default=True
+    )
+    world.denied(alice, "iam:GetRole", ROLE_ARN)
+    iam.set_default_policy_version(admin, policy_arn=arn, version_id="v1")
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)
+    iam.detach_user_policy(admin, user_name="alice", policy_arn=arn)
+    world.denied(alice, "iam:GetRole", ROLE_ARN)
+
+
+def test_group_membership_changes_take_effect(world: World) -> None:
+    alice, admin, iam = world.user(), world.admin, world.iam
+    iam.create_group(admin, group_name="devs")
+    iam.put_group_policy(
+        admin, group_name="devs", policy_name="p", policy_document=document(allow("iam:GetRole"))
+    )
+    world.denied(alice, "iam:GetRole", ROLE_ARN)
+    iam.add_user_to_group(admin, group_name="devs", user_name="alice")
+    world.authz.require(alice, "iam:GetRole", ROLE_ARN)
+    iam.remove_user_from_group(admin, group_name="devs", user_name="alice")
+    world.denied(alice, "iam:GetRole", ROLE_ARN)
+
+
+def test_principal_tags_and_transport_reach_conditions(world: World) -> None:
+    alice = world.user(tags=[{"Key": "team", "Value": "blue"}])
+    condition = {"StringEquals": {"aws:PrincipalTag/team": "blue"}, "Bool": {"aws:SecureTransport": "true"}}
+    world.iam.put_user_policy(
+        world.admin,
+        user_name="alice",
+        policy_name="p",
+        policy_document=document(allow("iam:GetRole", Condition=condition)),
+    )
+    world.denied(alice, "iam:GetRole", ROLE_ARN)
+    secure = dataclasses.replace(alice, secure_transport=True)
+    world.authz.require(secure, "iam:GetRole", ROLE_ARN)
+    world.iam.tag_user(world.admin, user_name="alice", tags=[{"Key": "team", "Value": "red"}])
+    world.denied(secure, "iam:GetRole", ROLE_ARN)
+
+
+def test_pass_role_sees_the_service_it_is_passed_to(world: World) -> None:
+    alice = world.user()
+    condition = {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}}
+    world.iam.put_user_policy(
+        world.admin,
+        user_name="alice",
+        policy_name="p",
+        policy_document=document(allow("iam:PassRole", Condition=condition)),
+    )
+    world.authz.require_pass_role(alice, ROLE_ARN, "eks.amazonaws.com")
+    with pytest.raises(AccessDenied):
+        world.authz.require_pass_role(alice, ROLE_ARN, "ec2.amazonaws.com")
+
+
+def test_root_is_allowed_and_anonymous_is_not(world: World) -> None:
+    world.authz.require(world.admin, "iam:DeleteRole", ROLE_ARN)
+    anonymous = CallContext(account=ACCOUNT, region="us-east-1", request_id="r", now=NOW)
+    message = world.denied(anonymous, "iam:GetRole", ROLE_ARN)
+    assert message.startswith("User: anonymous is not authorized to perform: iam:GetRole")
+
+
+def test_enforce_false_turns_checks_off(store: Store) -> None:
+    off = World(store, enforce=False)
+    anonymous = CallContext(account=ACCOUNT, region="us-east-1", request_id="r", now=NOW)
+    off.authz.require(anonymous, "iam:DeleteRole", ROLE_ARN)
+    off.authz.authorize_operation(anonymous, "iam", "DeleteRole", {"RoleName": "x"})
+
+
+def test_operation_resource_uses_the_stored_path_and_iam_display(world: World) -> None:
+    alice = world.user()
+    world.iam.create_role(
+        world.admin, role_name="deep", path="/a/b/", assume_role_policy_document=trust_policy()
+    )
+    with pytest.raises(AccessDenied) as caught:
+        world.authz.authorize_operation(alice, "iam", "DeleteRole", {"RoleName": "deep"})
+    assert f"on resource: arn:aws:iam::{ACCOUNT}:role/a/b/deep because" in caught.value.message
+    with pytest.raises(AccessDenied) as get:
+        world.authz.authorize_operation(alice, "iam", "GetRole", {"RoleName": "deep"})
+    assert "perform: iam:GetRole on resource: role deep because no identity-based policy" in get.value.message
+
+
+def test_operation_request_tags_reach_conditions(world: World) -> None:
+    alice = world.user()
+    condition = {"StringEquals": {"aws:RequestTag/env": "dev"}}
+    world.iam.put_user_policy(
+        world.admin,
+        user_name="alice",
+        policy_name="p",
+        policy_document=document(allow("iam:CreateRole", Condition=condition)),
+    )
+    base = {"RoleName": "r", "AssumeRolePolicyDocument": trust_policy()}
+    world.authz.authorize_operation(
+        alice, "iam", "CreateRole", {**base, "Tags": [{"Key": "env", "Value": "dev"}]}
+    )
+    with pytest.raises(AccessDenied):
+        world.authz.authorize_operation(
+            alice, "iam", "CreateRole", {**base, "Tags": [{"Key": "env", "Value": "prod"}]}
+        )
+    eks_condition = {"StringEquals": {"aws:RequestTag/env": "dev"}}
+    world.iam.put_user_policy(
+        world.admin,
+        user_name="alice",
+        policy_name="q",
+        policy_document=document(allow("eks:CreateCluster", Condition=eks_condition)),
+    )
+    world.authz.authorize_operation(alice, "eks", "CreateCluster", {"name": "c", "tags": {"env": "dev"}})
+
+
+def test_get_caller_identity_needs_no_permission(world: World) -> None:
+    alice = world.user()
+    world.iam.put_user_policy(
+        world.admin, user_name="alice", policy_name="p", policy_document=document(deny("*"))
+    )
+    world.authz.authorize_operation(alice, "sts", "GetCallerIdentity", {})
+
+
+def test_iam_service_operations_are_authorized(store: Store) -> None:
+    world = World(store)
+    alice = world.user()
+    guarded = IamService(
+        world.store, ManualClock(NOW), world.settings, catalog=AwsManagedPolicies(), authorizer=world.authz
+    )
+    world.iam.attach_user_policy(
+        world.admin, user_name="alice", policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
+    assert guarded.list_roles(alice)["Roles"] == []
+    with pytest.raises(ServiceError) as caught:
+        guarded.create_role(alice, role_name="x", assume_role_policy_document=trust_policy())
+    assert caught.value.code == "AccessDenied"
+    assert world.iam.list_roles(world.admin)["Roles"] == []
