@@ -24,7 +24,7 @@ from eksiam.services.sts.sessions import (
     session_caller,
     session_expiration,
 )
-from eksiam.services.sts.trust import PrincipalPolicies
+from eksiam.services.sts.trust import TrustDecider
 from eksiam.services.sts.web_tokens import CLOCK_SKEW, WebToken, check_times, parse_token, verify_signature
 
 __all__ = [
@@ -41,9 +41,9 @@ __all__ = [
     "MalformedPolicyDocument",
     "NoRemoteIssuers",
     "PackedPolicyTooLarge",
-    "PrincipalPolicies",
     "StsError",
     "StsService",
+    "TrustDecider",
     "ValidationError",
     "WebToken",
     "account_of_key_id",

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eksiam.policy import PolicySet
 from eksiam.services.context import CallContext, CallerKind
 from eksiam.services.sts import session_rules as rules
 from eksiam.services.sts import trust
@@ -78,11 +77,7 @@ class AssumeRoleOperations(StsBase):
         if role is None or ref is None:
             raise denied
         trust_doc = trust.trust_policy(role["AssumeRolePolicyDocument"], role["Arn"])
-        caller_policies = self.principals.policy_set(ctx) if self.principals is not None else PolicySet()
-        context: dict[str, str | list[str]] = (
-            dict(self.principals.request_context(ctx)) if self.principals else {}
-        )
-        context["sts:RoleSessionName"] = role_session_name
+        context: dict[str, str | list[str]] = {"sts:RoleSessionName": role_session_name}
         if external_id is not None:
             context["sts:ExternalId"] = external_id
         if source_identity is not None:
@@ -90,9 +85,9 @@ class AssumeRoleOperations(StsBase):
         context.update(trust.request_tag_context(requested_tags, list(transitive_tag_keys or [])))
 
         def permitted(action: str) -> bool:
-            return trust.allows(
-                caller.arn, action, role_arn, ref.account, trust_doc, context, caller_policies
-            )
+            if not self.settings.enforce:
+                return True
+            return self.authorizer.decide(ctx, action, role_arn, context, resource_policy=trust_doc).allowed
 
         if not permitted("sts:AssumeRole"):
             raise denied
@@ -148,7 +143,8 @@ class AssumeRoleOperations(StsBase):
         context = trust.request_tag_context(session_tags, transitive)
         context["sts:RoleSessionName"] = role_session_name
         for action in ("sts:AssumeRole", "sts:TagSession") if session_tags else ("sts:AssumeRole",):
-            if not trust.allows(service_principal, action, role_arn, ref.account, trust_doc, context):
+            allowed = trust.allows(service_principal, action, role_arn, ref.account, trust_doc, context)
+            if self.settings.enforce and not allowed:
                 raise AccessDenied.not_authorized(service_principal, action, role_arn)
         duration = rules.session_duration(duration_seconds, int(role["MaxSessionDuration"]), chained=False)
         packed = rules.packed_policy_size(None, [], session_tags)

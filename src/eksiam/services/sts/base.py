@@ -15,10 +15,11 @@ from typing import Any
 from eksiam.arn import Arn, InvalidArn, sts_assumed_role_arn
 from eksiam.clock import Clock
 from eksiam.config import Settings
+from eksiam.services.authorize import Authorizer
 from eksiam.services.context import CallContext
 from eksiam.services.sts.jwks import JwksSource, NoRemoteIssuers
 from eksiam.services.sts.sessions import NewCredentials, store_session
-from eksiam.services.sts.trust import PrincipalPolicies
+from eksiam.services.sts.trust import TrustDecider
 from eksiam.storage.interface import Record, Store, UnitOfWork
 
 ROLE = "role"  # IAM's record kind (services/iam/records.py)
@@ -72,13 +73,13 @@ class StsBase:
         clock: Clock,
         settings: Settings,
         *,
-        principals: PrincipalPolicies | None = None,
+        authorizer: TrustDecider | None = None,
         jwks: JwksSource | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
-        self.principals = principals
+        self.authorizer: TrustDecider = authorizer or Authorizer(store, settings)
         self.jwks: JwksSource = jwks or NoRemoteIssuers()
 
     def use_jwks_source(self, jwks: JwksSource) -> None:

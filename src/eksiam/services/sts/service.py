@@ -18,5 +18,6 @@ class StsService(
     CallerIdentityOperations,
     AuthorizationMessageOperations,
 ):
-    """STS over the storage contract; construct with ``(store, clock, settings)``, plus the caller's
-    policies (``principals``, from services/authorize.py) and a ``JwksSource`` for external issuers."""
+    """STS over the storage contract; construct with ``(store, clock, settings)``, plus the shared
+    ``authorizer`` (services/authorize.py; one is made when none is given) and a ``JwksSource``
+    for external issuers."""

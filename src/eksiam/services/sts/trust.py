@@ -8,7 +8,7 @@ the same-account and cross-account rules. Web identity and service principals ha
 
 Condition keys added here are the ones the STS operation itself defines (IAM "Available keys for
 AWS STS" and "Available keys for AWS web identity federation"); the caller's global keys
-(``aws:PrincipalTag/*``, ``aws:SourceIp`` ...) come from the authorizer's ``PrincipalPolicies``.
+(``aws:PrincipalTag/*``, ``aws:SourceIp`` ...) come from the authorizer (``TrustDecider``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from eksiam.policy import (
-    MalformedPolicyDocument as PolicyMalformed,
-)
-from eksiam.policy import (
+    Decision,
     Policy,
     PolicyKind,
     PolicySet,
@@ -27,22 +25,28 @@ from eksiam.policy import (
     evaluate,
     parse_policy,
 )
+from eksiam.policy import (
+    MalformedPolicyDocument as PolicyMalformed,
+)
 from eksiam.services.context import CallContext
 from eksiam.services.sts.errors import MalformedPolicyDocument
 
 ContextValues = Mapping[str, str | Sequence[str]]
 
 
-class PrincipalPolicies(Protocol):
-    """What services/authorize.py knows about a signed caller (see ``Authorizer``)."""
+class TrustDecider(Protocol):
+    """``services/authorize.Authorizer.decide``: the caller's policies and global condition keys,
+    with the trust policy as the resource-based policy of the request."""
 
-    def policy_set(self, ctx: CallContext) -> PolicySet:
-        """The caller's identity policies, boundary, session policies and SCPs; ``resource`` unset."""
-        ...
-
-    def request_context(self, ctx: CallContext) -> dict[str, str | list[str]]:
-        """The global condition keys of the caller's request (principal tags, source IP, time ...)."""
-        ...
+    def decide(
+        self,
+        ctx: CallContext,
+        action: str,
+        resource_arn: str,
+        context: ContextValues | None = None,
+        *,
+        resource_policy: Policy | None = None,
+    ) -> Decision: ...
 
 
 def trust_policy(document: str, role_arn: str) -> Policy:
@@ -59,27 +63,14 @@ def session_policy(document: str) -> Policy:
 
 
 def allows(
-    principal: str,
-    action: str,
-    role_arn: str,
-    role_account: str,
-    trust: Policy,
-    context: ContextValues,
-    caller_policies: PolicySet | None = None,
+    principal: str, action: str, role_arn: str, role_account: str, trust: Policy, context: ContextValues
 ) -> bool:
-    base = caller_policies or PolicySet()
-    policies = PolicySet(
-        identity=base.identity,
-        boundary=base.boundary,
-        session=base.session,
-        resource=trust,
-        scps=base.scps,
-        rcps=base.rcps,
-    )
+    """For principals without identity policies (web identity providers, AWS services)."""
     request = Request(
         principal=principal, action=action, resource=role_arn, resource_account=role_account, context=context
     )
-    return evaluate(request, policies).allowed
+    decision: Decision = evaluate(request, PolicySet(resource=trust))
+    return decision.allowed
 
 
 def request_tag_context(

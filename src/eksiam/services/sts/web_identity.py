@@ -34,6 +34,7 @@ from eksiam.services.sts import session_rules as rules
 from eksiam.services.sts import trust
 from eksiam.services.sts.base import (
     OIDC_PROVIDER,
+    RoleRef,
     SessionSpec,
     StsBase,
     assumed_role_user,
@@ -109,11 +110,11 @@ class WebIdentityOperations(StsBase):
 
         provider_arn = str(found.provider["Arn"])
         context = _claims_context(key, token, audience)
-        context.update({"aws:SourceIp": ctx.source_ip, "aws:CurrentTime": ctx.now.isoformat()})
+        context.update(_global_context(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
-        if not trust.allows(
-            provider_arn, "sts:AssumeRoleWithWebIdentity", role_arn, ref.account, trust_doc, context
-        ):
+        action = "sts:AssumeRoleWithWebIdentity"
+        allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
+        if self.settings.enforce and not allowed:
             raise AccessDenied.web_identity()
         duration = rules.session_duration(
             duration_seconds, int(found.role["MaxSessionDuration"]), chained=False
@@ -158,11 +159,22 @@ class WebIdentityOperations(StsBase):
             raise IDPCommunicationError.unreachable(issuer) from None
 
 
-def _lookup(uow: UnitOfWork, account: str, key: str | None, issuer: str, ref: Any) -> _Lookup:
+def _lookup(uow: UnitOfWork, account: str, key: str | None, issuer: str, ref: RoleRef) -> _Lookup:
     role = find_role(uow, ref)
     provider = uow.get(OIDC_PROVIDER, account, key) if key else None
     local = issuer_record(uow, issuer) if provider is not None else None
     return _Lookup(role=role, provider=provider, local_issuer=local)
+
+
+def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:
+    """The global keys an unsigned request has (IAM "AWS global condition context keys")."""
+    return {
+        "aws:SourceIp": ctx.source_ip,
+        "aws:CurrentTime": ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(ctx.now.timestamp())),
+        "aws:SecureTransport": "true" if ctx.secure_transport else "false",
+        "aws:RequestedRegion": ctx.region,
+    }
 
 
 def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str | list[str]]:
