@@ -1,0 +1,90 @@
+"""The request as policies see it: principal, action, resource and condition-key values.
+
+Rules (IAM User Guide, "Processing the request context" and "AWS global condition context keys"):
+
+1. Condition-key names are case-insensitive: keys are stored lower-cased. Values are strings, as in
+   a real request; a multivalued key holds several, and an empty list is the empty set.
+2. The engine derives the keys AWS derives from an authenticated principal: ``aws:PrincipalArn``
+   (a role session reports its role's ARN), ``aws:PrincipalAccount``, ``aws:PrincipalType``,
+   ``aws:username`` (IAM users only), ``aws:userid`` where it follows from the ARN (root: the
+   account id; federated user: ``account:name``), ``aws:PrincipalIsAWSService``,
+   ``aws:PrincipalServiceName``, ``aws:FederatedProvider`` and ``aws:ResourceAccount``. A value the
+   caller passes in the context wins over a derived one (a real request knows the unique ids).
+3. The resource account defaults to the principal's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from eksiam.policy.principals import IAM_KINDS, PrincipalInfo, PrincipalKind, describe_principal
+
+ContextValues = Mapping[str, "str | Sequence[str]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    principal: str
+    action: str
+    resource: str
+    resource_account: str | None = None
+    context: ContextValues = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    principal: PrincipalInfo
+    action: str  # lower-cased
+    service: str  # lower-cased vendor prefix
+    resource: str
+    resource_account: str | None
+    values: Mapping[str, tuple[str, ...]]
+
+    @property
+    def same_account(self) -> bool:
+        return self.principal.account is not None and self.principal.account == self.resource_account
+
+
+def _derived(info: PrincipalInfo, resource_account: str | None) -> dict[str, tuple[str, ...]]:
+    values: dict[str, tuple[str, ...]] = {
+        "aws:principalisawsservice": ("true" if info.kind is PrincipalKind.SERVICE else "false",),
+    }
+    if info.kind is PrincipalKind.SERVICE:
+        values["aws:principalservicename"] = (info.text,)
+    if info.kind in IAM_KINDS:
+        values["aws:principalarn"] = (info.principal_arn or info.text,)
+        values["aws:principalaccount"] = (info.account or "",)
+        values["aws:principaltype"] = (info.kind.value,)
+    if info.kind is PrincipalKind.USER and info.name:
+        values["aws:username"] = (info.name,)
+    if info.kind is PrincipalKind.ROOT and info.account:
+        values["aws:userid"] = (info.account,)
+    if info.kind is PrincipalKind.FEDERATED_USER and info.account and info.name:
+        values["aws:userid"] = (f"{info.account}:{info.name}",)
+    if info.kind in (PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML):
+        values["aws:federatedprovider"] = (info.text,)
+    if resource_account:
+        values["aws:resourceaccount"] = (resource_account,)
+    return values
+
+
+def _values(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def build_context(request: Request) -> RequestContext:
+    info = describe_principal(request.principal)
+    resource_account = request.resource_account or info.account
+    values = _derived(info, resource_account)
+    for key, value in request.context.items():
+        values[key.lower()] = _values(value)
+    action = request.action.lower()
+    return RequestContext(
+        principal=info,
+        action=action,
+        service=action.partition(":")[0],
+        resource=request.resource,
+        resource_account=resource_account,
+        values=values,
+    )

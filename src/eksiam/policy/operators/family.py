@@ -1,0 +1,27 @@
+"""What one condition operator family is: how to read policy values and request values, and compare.
+
+A family's ``prepare`` turns one policy value into the form its ``test`` compares against (a number,
+a network, a compiled glob), once per policy; ``convert`` does the same for a request value, once per
+request value. Either returns None for text it cannot read, and an unreadable value matches nothing,
+as AWS documents for type mismatches ("Condition operators": a value of the wrong type fails the
+comparison).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    negated: bool
+    prepare: Callable[[str], Any]
+    convert: Callable[[str], Any]
+    test: Callable[[Any, Any], bool]
+
+
+def identity(text: str) -> str:
+    return text

@@ -1,0 +1,33 @@
+"""Numeric condition operators (IAM User Guide, "Condition operators", "Numeric condition operators").
+
+Request values arrive as strings and are read as integers or decimals; text that is not a number
+matches nothing.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+
+from eksiam.policy.operators.family import Family
+from eksiam.policy.wildcards import unmark
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def read_number(text: str) -> float | None:
+    text = unmark(text).strip()
+    return float(text) if _NUMBER.match(text) else None
+
+
+FAMILIES = {
+    name: Family(name, name == "NumericNotEquals", read_number, read_number, compare)
+    for name, compare in {
+        "NumericEquals": operator.eq,
+        "NumericNotEquals": operator.eq,
+        "NumericLessThan": operator.lt,
+        "NumericLessThanEquals": operator.le,
+        "NumericGreaterThan": operator.gt,
+        "NumericGreaterThanEquals": operator.ge,
+    }.items()
+}
