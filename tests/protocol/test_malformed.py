@@ -170,3 +170,22 @@ def test_operation_without_a_method_is_not_implemented_naming_it(endpoint: AwsEn
         "Code": "NotImplemented",
         "Message": "eksiam does not implement EKS operation DeleteCluster yet.",
     }
+
+
+def test_deeply_nested_input_is_a_client_error(fakes: dict[str, Any], auth: Recorder) -> None:
+    endpoint = AwsEndpoint(fakes, auth)
+    deep_json = b'{"name": "n", "tags": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    response = endpoint.handle(
+        HttpRequest("POST", "/clusters", "", [("Content-Type", "application/json")], deep_json)
+    )
+    assert response.status == 400
+    assert response.header("x-amzn-ErrorType") == "SerializationException"
+    deep_form = (
+        "Action=TagRole&Version=2010-05-08&RoleName=r&" + ".".join(["Tags"] + ["member.1"] * 50_000) + "=x"
+    )
+    response = endpoint.handle(form(deep_form))
+    assert response.status == 400
+    assert error_of(response, "query")["Message"].startswith(
+        "2 validation errors detected: Value null at 'tags.1"
+    )
+    assert all(fake.calls == [] for fake in fakes.values())

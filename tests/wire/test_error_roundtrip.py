@@ -7,10 +7,9 @@ their modelled members (EKS's ``clusterName`` ...) where botocore's modelled-err
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from botocore.parsers import create_parser
+from botocore_client import botocore_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shape_strategies import TEXT, for_shape
@@ -23,14 +22,6 @@ SERVICES = ("iam", "sts", "eks", "eks-auth")
 CODECS = {name: codec_for(service_info(name)) for name in SERVICES}
 ERRORS = [(s, shape.name) for s in SERVICES for shape in service_info(s).model.error_shapes]
 EXAMPLES = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def wire(response: Any) -> dict[str, Any]:
-    return {
-        "status_code": response.status,
-        "headers": {k.lower(): v for k, v in response.headers},
-        "body": response.body,
-    }
 
 
 @pytest.mark.parametrize(("service", "shape_name"), ERRORS)
@@ -47,7 +38,7 @@ def test_modelled_error_reads_back_in_botocore(service: str, shape_name: str, da
     assert response.status == error_status(shape)
     assert response.header("x-amzn-RequestId") == "req-42"
     parser = create_parser(info.protocol)
-    parsed = parser.parse(wire(response), None)
+    parsed = parser.parse(botocore_response(response), None)
     assert parsed["Error"]["Code"] == code
     assert (parsed["Error"]["Message"] or "") == message  # botocore reads <Message/> as None
     assert parsed["ResponseMetadata"]["RequestId"] == "req-42"
@@ -56,7 +47,7 @@ def test_modelled_error_reads_back_in_botocore(service: str, shape_name: str, da
         assert parsed["Error"]["Type"] == ("Sender" if sender else "Receiver")
     else:
         assert response.header("x-amzn-ErrorType") == code
-        modelled = parser.parse(wire(response), shape)
+        modelled = parser.parse(botocore_response(response), shape)
         modelled.pop("ResponseMetadata", None)
         assert modelled == {**members, "message": message}
 
@@ -66,6 +57,8 @@ def test_unmodelled_code_keeps_the_raised_status(service: str) -> None:
     response = CODECS[service].serialize_error(DynamicError("AccessDenied", "no", status=403), "r")
     assert response.status == 403
     assert (
-        create_parser(service_info(service).protocol).parse(wire(response), None)["Error"]["Code"]
+        create_parser(service_info(service).protocol).parse(botocore_response(response), None)["Error"][
+            "Code"
+        ]
         == "AccessDenied"
     )

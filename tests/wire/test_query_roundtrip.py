@@ -7,34 +7,19 @@ botocore's QueryParser reads it, the result must equal what the service returned
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
-
 import pytest
-from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.parsers import create_parser
-from botocore.serialize import create_serializer
+from botocore_client import botocore_request, botocore_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shape_strategies import drop_empty, for_shape, input_strategy
 
-from eksiam.protocol import HttpRequest
 from eksiam.protocol.codecs import QueryCodec
 from eksiam.protocol.models import service_info
 
 CODECS = {name: QueryCodec(service_info(name)) for name in ("iam", "sts")}
 OPERATIONS = [(s, op) for s, codec in CODECS.items() for op in codec.info.model.operation_names]
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def botocore_request(service: str, operation: str, params: dict[str, Any]) -> HttpRequest:
-    op = CODECS[service].info.model.operation_model(operation)
-    request_dict = create_serializer("query", include_validation=False).serialize_to_request(params, op)
-    prepare_request_dict(request_dict, endpoint_url="https://example.amazonaws.com")
-    prepared = create_request_object(request_dict).prepare()
-    url = urlsplit(prepared.url)
-    body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode()
-    return HttpRequest(prepared.method, url.path or "/", url.query, list(prepared.headers.items()), body)
 
 
 @pytest.mark.parametrize(("service", "operation"), OPERATIONS)
@@ -62,9 +47,6 @@ def test_our_response_parses_in_botocore_to_the_same_result(
     response = codec.serialize(codec.plans[operation], result, "req-1234")
     assert response.status == 200
     assert response.header("x-amzn-RequestId") == "req-1234"
-    parsed = create_parser("query").parse(
-        {"status_code": 200, "headers": {k.lower(): v for k, v in response.headers}, "body": response.body},
-        op.output_shape,
-    )
+    parsed = create_parser("query").parse(botocore_response(response), op.output_shape)
     assert parsed.pop("ResponseMetadata")["RequestId"] == "req-1234"
     assert parsed == result

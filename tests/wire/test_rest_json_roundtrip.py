@@ -8,33 +8,20 @@ our serializer writes status, headers and body, botocore's RestJSONParser must r
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.parsers import create_parser
-from botocore.serialize import create_serializer
+from botocore_client import botocore_request, botocore_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shape_strategies import for_shape, input_strategy
 
-from eksiam.protocol import HttpRequest
 from eksiam.protocol.codecs import RestJsonCodec
 from eksiam.protocol.models import service_info
 
 CODECS = {name: RestJsonCodec(service_info(name)) for name in ("eks", "eks-auth")}
 OPERATIONS = [(s, op) for s, codec in CODECS.items() for op in codec.info.model.operation_names]
 EXAMPLES = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def botocore_request(service: str, operation: str, params: dict[str, Any]) -> HttpRequest:
-    op = CODECS[service].info.model.operation_model(operation)
-    request_dict = create_serializer("rest-json", include_validation=False).serialize_to_request(params, op)
-    prepare_request_dict(request_dict, endpoint_url="https://example.amazonaws.com")
-    prepared = create_request_object(request_dict).prepare()
-    url = urlsplit(prepared.url)
-    body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode()
-    return HttpRequest(prepared.method, url.path or "/", url.query, list(prepared.headers.items()), body)
 
 
 def expected_input(service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +58,6 @@ def test_our_response_parses_in_botocore_to_the_same_result(
     result = data.draw(for_shape(op.output_shape)) if op.output_shape is not None else {}
     response = codec.serialize(codec.plans[operation], result, "req-1234")
     assert response.status == op.http.get("responseCode", 200)
-    parsed = create_parser("rest-json").parse(
-        {
-            "status_code": response.status,
-            "headers": {k.lower(): v for k, v in response.headers},
-            "body": response.body,
-        },
-        op.output_shape,
-    )
+    parsed = create_parser("rest-json").parse(botocore_response(response), op.output_shape)
     assert parsed.pop("ResponseMetadata")["RequestId"] == "req-1234"
     assert parsed == result

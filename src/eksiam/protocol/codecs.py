@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any, Protocol
 
 from botocore import xform_name
@@ -25,7 +26,14 @@ from eksiam.protocol import query_serializer, rest_json_serializer
 from eksiam.protocol.constraints import ConstraintCompiler
 from eksiam.protocol.errors import InvalidAction, MissingAction, UnknownOperationException
 from eksiam.protocol.http import HttpRequest, HttpResponse
-from eksiam.protocol.models import OperationPlan, ServiceInfo, error_status, is_unsigned, py_names
+from eksiam.protocol.models import (
+    OperationPlan,
+    ServiceInfo,
+    error_status,
+    is_unsigned,
+    py_names,
+    service_info,
+)
 from eksiam.protocol.query_parser import QueryInputCompiler, fold
 from eksiam.protocol.rest_json_parser import JsonInputCompiler, Route, compile_route, request_reader
 from eksiam.protocol.urlencoded import decode_pairs
@@ -84,6 +92,8 @@ class QueryCodec:
             op = info.model.operation_model(name)
             serialize = query_serializer.response_writer(writer, op, info.xml_namespace)
             self.plans[name] = _plan(info, op, constraints, parser.input_reader(op.input_shape), serialize)
+        for shape in info.errors_by_code.values():
+            writer.compile(shape)
 
     def route_and_parse(self, request: HttpRequest) -> tuple[OperationPlan, dict[str, Any]]:
         tree = query_tree(request)
@@ -177,6 +187,8 @@ class RestJsonCodec:
             )
             self.plans[name] = plan
             self.routes.append((compile_route(op), plan))
+        for shape in info.errors_by_code.values():
+            writer.compile(shape)
         self.routes.sort(key=lambda pair: pair[0].weight, reverse=True)
         self._by_method: dict[str, list[tuple[Route, OperationPlan]]] = {}
         for route, plan in self.routes:
@@ -221,6 +233,12 @@ class RestJsonCodec:
         body = rest_json_serializer.error_body(self._writer, error.message, shape, error.extra)
         headers = [("Content-Type", _JSON), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
         return HttpResponse(status, headers, body)
+
+
+@cache
+def service_codec(name: str) -> QueryCodec | RestJsonCodec:
+    """The codec of a botocore service, built once per process (codecs are immutable)."""
+    return codec_for(service_info(name))
 
 
 def codec_for(info: ServiceInfo) -> QueryCodec | RestJsonCodec:

@@ -24,7 +24,7 @@ from typing import Any
 
 from eksiam.errors import ServiceError
 from eksiam.ids import request_id as new_request_id
-from eksiam.protocol.codecs import Codec, QueryCodec, RestJsonCodec, codec_for
+from eksiam.protocol.codecs import Codec, QueryCodec, RestJsonCodec, service_codec
 from eksiam.protocol.dispatch import DispatchDrift, drift, method_for
 from eksiam.protocol.errors import (
     InternalFailure,
@@ -33,7 +33,7 @@ from eksiam.protocol.errors import (
     ValidationError,
 )
 from eksiam.protocol.http import HttpRequest, HttpResponse
-from eksiam.protocol.models import SERVICE_NAMES, service_info
+from eksiam.protocol.models import SERVICE_NAMES
 from eksiam.protocol.routing import RoutedOperation, Router
 
 log = logging.getLogger("eksiam.protocol")
@@ -59,9 +59,7 @@ class AwsEndpoint:
         unknown = set(services) - set(service_names)
         if unknown:
             raise ValueError(f"no botocore model served for {sorted(unknown)}")
-        self._codecs: dict[str, QueryCodec | RestJsonCodec] = {
-            n: codec_for(service_info(n)) for n in service_names
-        }
+        self._codecs: dict[str, QueryCodec | RestJsonCodec] = {n: service_codec(n) for n in service_names}
         problems = drift(services, {n: c.info.model for n, c in self._codecs.items()})
         if problems:
             raise DispatchDrift(

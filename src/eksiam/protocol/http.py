@@ -13,6 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
+def header_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or None."""
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
     method: str
@@ -23,12 +32,7 @@ class HttpRequest:
     client_ip: str = ""
 
     def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)
 
     @property
     def query_bytes(self) -> bytes:
@@ -43,8 +47,4 @@ class HttpResponse:
     body: bytes
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)

@@ -232,7 +232,7 @@ def request_reader(
         if body_reader is not None and request.body.strip():
             try:
                 document = json.loads(request.body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):
                 raise SerializationException("The request body is not valid JSON.") from None
             try:
                 params = body_reader(document)
