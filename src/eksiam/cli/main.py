@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from eksiam import __version__
+from eksiam.cli.credentials import credentials
+from eksiam.cli.serve import serve
+from eksiam.cli.token import token
 
 app = typer.Typer(
     name="eksiam", help="The Amazon EKS identity plane, locally.", no_args_is_help=True, add_completion=False
@@ -15,6 +18,11 @@ app = typer.Typer(
 def version() -> None:
     """Print eksiam's version."""
     typer.echo(__version__)
+
+
+app.command()(serve)
+app.command()(credentials)
+app.command()(token)
 
 
 def main() -> None:

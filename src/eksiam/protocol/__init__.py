@@ -12,6 +12,15 @@ from eksiam.protocol.endpoint import DEFAULT_MAX_BODY_BYTES, AwsEndpoint
 from eksiam.protocol.http import HttpRequest, HttpResponse
 from eksiam.protocol.models import SERVICE_NAMES, service_model
 from eksiam.protocol.routing import RoutedOperation, scope_service
+from eksiam.protocol.sigv4 import (
+    KeyMaterial,
+    SignedRequest,
+    SigningKey,
+    SigV4Error,
+    Verified,
+    has_signature,
+    verify,
+)
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -20,8 +29,15 @@ __all__ = [
     "DispatchDrift",
     "HttpRequest",
     "HttpResponse",
+    "KeyMaterial",
     "RoutedOperation",
+    "SigV4Error",
+    "SignedRequest",
+    "SigningKey",
+    "Verified",
     "drift",
+    "has_signature",
     "scope_service",
     "service_model",
+    "verify",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.services.context import CallContext, Caller, CallerKind
+from eksiam.services.credentials import CredentialResolver
 from eksiam.services.iam import IamService
 from eksiam.storage.interface import Store
 
@@ -16,11 +17,20 @@ class Services:
     """The service objects server and CLI use; one field per service as it comes to exist."""
 
     iam: IamService
+    credentials: CredentialResolver
 
 
 def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
     iam = IamService(store, clock, settings)
-    return Services(iam=iam)
+    return Services(iam=iam, credentials=CredentialResolver(store, settings, clock))
 
 
-__all__ = ["CallContext", "Caller", "CallerKind", "IamService", "Services", "build_services"]
+__all__ = [
+    "CallContext",
+    "Caller",
+    "CallerKind",
+    "CredentialResolver",
+    "IamService",
+    "Services",
+    "build_services",
+]

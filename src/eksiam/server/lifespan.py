@@ -1,0 +1,81 @@
+"""Start and stop everything a server needs, in order, and say when it is ready.
+
+Startup: open the store, build the services, make sure the default account has root credentials
+(``EKSIAM_ACCESS_KEY_ID``/``EKSIAM_SECRET_ACCESS_KEY`` when set, otherwise generated once and kept
+with the data), build the mounted apps, then mark the runtime ready (``/_eksiam/health`` turns 200).
+Shutdown runs the other way: stop being ready, let in-flight requests finish in the worker pool,
+close the store, so no acknowledged write is lost and no transaction is left open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from starlette.types import ASGIApp
+
+from eksiam.clock import Clock
+from eksiam.config import Settings
+from eksiam.server.authentication import ResolvedKey
+from eksiam.server.metrics import Metrics
+from eksiam.server.mounts import MountPoint
+from eksiam.services import Services, build_services
+from eksiam.storage import Store, open_store
+
+WORKER_THREADS = 16
+
+SERVICE_ATTRIBUTES = {"iam": "iam", "sts": "sts", "eks": "eks", "eks-auth": "eks_auth"}
+"""botocore service name -> attribute of ``Services``; a service not built yet is served as None
+(its operations answer NotImplemented)."""
+
+
+class Runtime:
+    """The server's state across requests; ``start``/``stop`` are blocking and run off the loop."""
+
+    def __init__(self, settings: Settings, clock: Clock, mounts: Sequence[MountPoint] = ()) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.mount_points = tuple(mounts)
+        self.metrics = Metrics()
+        self.executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="eksiam-aws")
+        self.ready = False
+        self._store: Store | None = None
+        self._services: Services | None = None
+        self.mounted: list[tuple[str, ASGIApp]] = []
+        self.on_ready: list[Callable[[Runtime], None]] = []
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the runtime has not started")
+        return self._store
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the runtime has not started")
+        return self._services
+
+    def services_by_name(self) -> dict[str, object | None]:
+        services = self.services
+        return {name: getattr(services, attr, None) for name, attr in SERVICE_ATTRIBUTES.items()}
+
+    def key_lookup(self, access_key_id: str) -> ResolvedKey | None:
+        resolved: ResolvedKey | None = self.services.credentials.lookup(access_key_id)
+        return resolved
+
+    def start(self) -> None:
+        self._store = open_store(self.settings.data_url)
+        self._services = build_services(self._store, self.clock, self.settings)
+        self._services.credentials.ensure_root_credentials(self.settings.account_id)
+        self.mounted = [(m.prefix, m.build(self)) for m in self.mount_points]
+        for hook in self.on_ready:
+            hook(self)
+        self.ready = True
+
+    def stop(self) -> None:
+        self.ready = False
+        self.executor.shutdown(wait=True)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
