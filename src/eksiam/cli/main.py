@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from eksiam import __version__
+from eksiam.cli.check import app as check_app
 from eksiam.cli.credentials import credentials
 from eksiam.cli.serve import serve
 from eksiam.cli.token import token
@@ -23,6 +24,7 @@ def version() -> None:
 app.command()(serve)
 app.command()(credentials)
 app.command()(token)
+app.add_typer(check_app, name="check")
 
 
 def main() -> None:
