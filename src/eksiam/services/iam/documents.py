@@ -11,8 +11,8 @@ sends (iam-rules.md 3.2).
 
 from __future__ import annotations
 
-from typing import Any
-
+from eksiam.policy import MalformedPolicyDocument as EngineMalformed
+from eksiam.policy import PolicyKind, parse_policy
 from eksiam.services.iam.errors import LimitExceeded, MalformedPolicyDocument
 from eksiam.services.iam.names import policy_size
 
@@ -22,20 +22,14 @@ MANAGED_POLICY_MAX = 6144
 INLINE_POLICY_MAX = {"role": 10240, "user": 2048, "group": 5120}
 
 
-def check_document(document: str, kind: Any = None) -> None:
-    # Imported here until eksiam.policy exports its API (engine landing in parallel).
-    from eksiam.policy import MalformedPolicyDocument as EngineMalformed  # type: ignore[attr-defined]
-    from eksiam.policy import PolicyKind, parse_policy  # type: ignore[attr-defined]
-
+def check_document(document: str, kind: PolicyKind = PolicyKind.IDENTITY) -> None:
     try:
-        parse_policy(document, kind or PolicyKind.IDENTITY)
+        parse_policy(document, kind)
     except EngineMalformed as exc:
         raise MalformedPolicyDocument(exc.message) from None
 
 
 def check_trust_policy(document: str) -> None:
-    from eksiam.policy import PolicyKind  # type: ignore[attr-defined]
-
     check_document(document, PolicyKind.TRUST)
     if policy_size(document) > TRUST_POLICY_MAX:
         raise LimitExceeded.quota("ACLSizePerRole", TRUST_POLICY_MAX)

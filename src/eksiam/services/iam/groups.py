@@ -18,7 +18,7 @@ from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from eksiam.services.iam.names import validated
-from eksiam.services.iam.paging import Page, paginate
+from eksiam.services.iam.paging import Page, paginate, paginate_by_path
 from eksiam.services.iam.renames import rename_entity
 from eksiam.storage import AlreadyExists, Record, UnitOfWork
 
@@ -138,16 +138,8 @@ class Groups(IamBase):
         max_items: int | None = None,
     ) -> dict[str, Any]:
         self._require(ctx, "ListGroups", self._arn(ctx, "group", "*"))
-        prefix = path_prefix or "/"
         page = self._read(
-            lambda uow: paginate(
-                uow,
-                r.GROUP,
-                ctx.account,
-                marker=marker,
-                max_items=max_items,
-                keep=None if prefix == "/" else (lambda rec: str(rec["Path"]).startswith(prefix)),
-            )
+            lambda uow: paginate_by_path(uow, r.GROUP, ctx.account, path_prefix, marker, max_items)
         )
         return page.output(Groups=[views.group(rec) for _key, rec in page.items])
 

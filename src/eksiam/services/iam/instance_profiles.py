@@ -18,7 +18,7 @@ from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from eksiam.services.iam.names import validated
-from eksiam.services.iam.paging import Page, paginate
+from eksiam.services.iam.paging import Page, paginate, paginate_by_path
 from eksiam.services.iam.roles import guard_modifiable
 from eksiam.services.iam.tags import check_new_tags
 from eksiam.storage import AlreadyExists, Record, UnitOfWork
@@ -102,17 +102,9 @@ class InstanceProfiles(IamBase):
         max_items: int | None = None,
     ) -> dict[str, Any]:
         self._require(ctx, "ListInstanceProfiles", self._arn(ctx, "instance-profile", "*"))
-        prefix = path_prefix or "/"
 
         def run(uow: UnitOfWork) -> tuple[Page, list[dict[str, Any]]]:
-            page = paginate(
-                uow,
-                r.INSTANCE_PROFILE,
-                ctx.account,
-                marker=marker,
-                max_items=max_items,
-                keep=None if prefix == "/" else (lambda rec: str(rec["Path"]).startswith(prefix)),
-            )
+            page = paginate_by_path(uow, r.INSTANCE_PROFILE, ctx.account, path_prefix, marker, max_items)
             return page, [_with_roles(uow, ctx.account, rec) for _k, rec in page.items]
 
         page, profiles = self._read(run)

@@ -76,6 +76,20 @@ def paginate(
         after = chunk[-1][0]
 
 
+def paginate_by_path(
+    uow: UnitOfWork,
+    kind: str,
+    account: str,
+    path_prefix: str | None,
+    marker: str | None,
+    max_items: int | None,
+) -> Page:
+    """A List* page of entities whose Path starts with PathPrefix (default ``/``: all of them)."""
+    prefix = path_prefix or "/"
+    keep = None if prefix == "/" else (lambda record: str(record["Path"]).startswith(prefix))
+    return paginate(uow, kind, account, marker=marker, max_items=max_items, keep=keep)
+
+
 def paginate_list(
     values: list[Any], marker: str | None, max_items: int | None
 ) -> tuple[list[Any], bool, str | None]:

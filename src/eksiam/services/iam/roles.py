@@ -22,7 +22,7 @@ from eksiam.services.iam.base import IamBase
 from eksiam.services.iam.documents import check_trust_policy
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, UnmodifiableEntity
 from eksiam.services.iam.names import validated
-from eksiam.services.iam.paging import paginate
+from eksiam.services.iam.paging import paginate_by_path
 from eksiam.services.iam.tags import check_new_tags
 from eksiam.storage import AlreadyExists, Record, UnitOfWork
 
@@ -208,15 +208,7 @@ class Roles(IamBase):
         max_items: int | None = None,
     ) -> dict[str, Any]:
         self._require(ctx, "ListRoles", self._arn(ctx, "role", "*"))
-        prefix = path_prefix or "/"
         page = self._read(
-            lambda uow: paginate(
-                uow,
-                r.ROLE,
-                ctx.account,
-                marker=marker,
-                max_items=max_items,
-                keep=None if prefix == "/" else (lambda rec: str(rec["Path"]).startswith(prefix)),
-            )
+            lambda uow: paginate_by_path(uow, r.ROLE, ctx.account, path_prefix, marker, max_items)
         )
         return page.output(Roles=[views.role(rec, listing=True) for _key, rec in page.items])

@@ -18,7 +18,7 @@ from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, ValidationError
 from eksiam.services.iam.names import validated
-from eksiam.services.iam.paging import paginate
+from eksiam.services.iam.paging import paginate_by_path
 from eksiam.services.iam.renames import rename_entity
 from eksiam.services.iam.tags import check_new_tags
 from eksiam.storage import AlreadyExists, Record, UnitOfWork
@@ -165,16 +165,8 @@ class Users(IamBase):
         max_items: int | None = None,
     ) -> dict[str, Any]:
         self._require(ctx, "ListUsers", self._arn(ctx, "user", "*"))
-        prefix = path_prefix or "/"
         page = self._read(
-            lambda uow: paginate(
-                uow,
-                r.USER,
-                ctx.account,
-                marker=marker,
-                max_items=max_items,
-                keep=None if prefix == "/" else (lambda rec: str(rec["Path"]).startswith(prefix)),
-            )
+            lambda uow: paginate_by_path(uow, r.USER, ctx.account, path_prefix, marker, max_items)
         )
         return page.output(Users=[views.user(rec, listing=True) for _key, rec in page.items])
 
