@@ -87,7 +87,10 @@ def test_generated_root_credentials_persist_and_are_printed(
         RoleName="survives-restart", AssumeRolePolicyDocument=TRUST
     )
     stop_server(first)
-    assert first.process.returncode == 0, first.log()[-2000:]
+    # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is -15; the log shows
+    # that the lifespan shutdown (closing the store) ran to completion first.
+    assert first.process.returncode in (0, -15)
+    assert "Application shutdown complete." in first.log()
 
     second = start_eksiam(
         env={"EKSIAM_ACCESS_KEY_ID": "", "EKSIAM_SECRET_ACCESS_KEY": ""}, data_url=first.data_url
