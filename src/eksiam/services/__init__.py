@@ -9,6 +9,7 @@ from eksiam.config import Settings
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.credentials import CredentialResolver
 from eksiam.services.iam import IamService
+from eksiam.services.sts import StsService
 from eksiam.storage.interface import Store
 
 
@@ -17,12 +18,14 @@ class Services:
     """The service objects server and CLI use; one field per service as it comes to exist."""
 
     iam: IamService
+    sts: StsService
     credentials: CredentialResolver
 
 
 def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
     iam = IamService(store, clock, settings)
-    return Services(iam=iam, credentials=CredentialResolver(store, settings, clock))
+    sts = StsService(store, clock, settings)
+    return Services(iam=iam, sts=sts, credentials=CredentialResolver(store, settings, clock))
 
 
 __all__ = [
@@ -32,5 +35,6 @@ __all__ = [
     "CredentialResolver",
     "IamService",
     "Services",
+    "StsService",
     "build_services",
 ]

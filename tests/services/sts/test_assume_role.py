@@ -59,7 +59,7 @@ def test_trusting_the_account_still_needs_an_identity_policy(world: World) -> No
     role_arn = world.role("deploy", ROOT_TRUST)
     bob = world.user("bob")
     with pytest.raises(AccessDenied) as err:
-        world.sts.assume_role(bob, role_arn=role_arn, role_session_name="s")
+        world.sts.assume_role(bob, role_arn=role_arn, role_session_name="s1")
     assert err.value.message == (
         f"User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: sts:AssumeRole "
         f"on resource: {role_arn}"
@@ -70,30 +70,30 @@ def test_trusting_the_account_still_needs_an_identity_policy(world: World) -> No
 def test_a_trust_policy_naming_the_user_is_enough_in_the_same_account(world: World) -> None:
     role_arn = world.role("deploy", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/carol"}))
     carol = world.user("carol")
-    world.sts.assume_role(carol, role_arn=role_arn, role_session_name="s")
+    world.sts.assume_role(carol, role_arn=role_arn, role_session_name="s1")
     dave = world.user("dave")
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(dave, role_arn=role_arn, role_session_name="s")
+        world.sts.assume_role(dave, role_arn=role_arn, role_session_name="s1")
 
 
 def test_across_accounts_both_the_trust_and_the_identity_policy_must_allow(world: World) -> None:
     role_arn = world.role("shared", trust({"AWS": ACCOUNT}), account=OTHER_ACCOUNT)
     allowed = world.user("alice", allow("sts:AssumeRole", role_arn))
-    session = world.session(world.sts.assume_role(allowed, role_arn=role_arn, role_session_name="x"))
+    session = world.session(world.sts.assume_role(allowed, role_arn=role_arn, role_session_name="x1"))
     assert world.sts.get_caller_identity(session)["Account"] == OTHER_ACCOUNT
     not_allowed = world.user("bob")
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(not_allowed, role_arn=role_arn, role_session_name="x")
+        world.sts.assume_role(not_allowed, role_arn=role_arn, role_session_name="x1")
     other_role = world.role("closed", trust({"AWS": "arn:aws:iam::111111111111:root"}), account=OTHER_ACCOUNT)
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(allowed, role_arn=other_role, role_session_name="x")
+        world.sts.assume_role(allowed, role_arn=other_role, role_session_name="x1")
 
 
 def test_an_explicit_deny_in_the_identity_policy_wins(world: World) -> None:
     role_arn = world.role("deploy", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/erin"}))
     erin = world.user("erin", {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"})
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(erin, role_arn=role_arn, role_session_name="s")
+        world.sts.assume_role(erin, role_arn=role_arn, role_session_name="s1")
 
 
 @pytest.mark.parametrize("suffix", ["role/missing", "role/wrong/path/deploy", "user/deploy"])
@@ -102,7 +102,7 @@ def test_a_role_that_is_not_there_looks_like_a_refusal(world: World, suffix: str
     alice = world.user("alice", allow("sts:AssumeRole"))
     arn = f"arn:aws:iam::{ACCOUNT}:{suffix}"
     with pytest.raises(AccessDenied) as err:
-        world.sts.assume_role(alice, role_arn=arn, role_session_name="s")
+        world.sts.assume_role(alice, role_arn=arn, role_session_name="s1")
     assert err.value.message.endswith(f"sts:AssumeRole on resource: {arn}")
 
 
@@ -113,8 +113,8 @@ def test_external_id_must_match_the_trust_condition(world: World) -> None:
     alice = world.user("alice", allow("sts:AssumeRole"))
     for external_id in (None, "wrong-id"):
         with pytest.raises(AccessDenied):
-            world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", external_id=external_id)
-    world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", external_id="abc-123")
+            world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", external_id=external_id)
+    world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", external_id="abc-123")
 
 
 def test_any_principal_with_a_condition_on_the_caller_account(world: World) -> None:
@@ -122,10 +122,10 @@ def test_any_principal_with_a_condition_on_the_caller_account(world: World) -> N
         "open", trust({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})
     )
     alice = world.user("alice", allow("sts:AssumeRole"))
-    world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s")
+    world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1")
     stranger = world.user("mallory", allow("sts:AssumeRole"), account=OTHER_ACCOUNT)
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(stranger, role_arn=role_arn, role_session_name="s")
+        world.sts.assume_role(stranger, role_arn=role_arn, role_session_name="s1")
 
 
 def test_role_chaining_from_a_trusted_role_and_its_one_hour_cap(world: World) -> None:
@@ -146,13 +146,13 @@ def test_duration_is_bounded_by_the_role_maximum(world: World) -> None:
     role_arn = world.role("deploy", ROOT_TRUST, max_session_duration=7200)
     alice = world.user("alice", allow("sts:AssumeRole"))
     with pytest.raises(ValidationError) as err:
-        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", duration_seconds=7201)
+        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", duration_seconds=7201)
     assert (
         err.value.message == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
     )
     with pytest.raises(ValidationError):
-        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", duration_seconds=899)
-    ok = world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", duration_seconds=7200)
+        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", duration_seconds=899)
+    ok = world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", duration_seconds=7200)
     assert ok["Credentials"]["Expiration"] == START + timedelta(seconds=7200)
 
 
@@ -170,9 +170,9 @@ def test_session_tags_need_tag_session_in_the_trust_policy(world: World) -> None
     alice = world.user("alice", allow(["sts:AssumeRole", "sts:TagSession"]))
     tags = [{"Key": "team", "Value": "blue"}]
     with pytest.raises(AccessDenied) as err:
-        world.sts.assume_role(alice, role_arn=plain, role_session_name="s", tags=tags)
+        world.sts.assume_role(alice, role_arn=plain, role_session_name="s1", tags=tags)
     assert "sts:TagSession" in err.value.message
-    response = world.sts.assume_role(alice, role_arn=tagging, role_session_name="s", tags=tags)
+    response = world.sts.assume_role(alice, role_arn=tagging, role_session_name="s1", tags=tags)
     assert 0 < response["PackedPolicySize"] <= 100
     session = world.session(response)
     assert session.caller is not None and session.caller.session is not None
@@ -219,7 +219,7 @@ def test_invalid_session_tags_are_refused(
     alice = world.user("alice", allow(["sts:AssumeRole", "sts:TagSession"]))
     with pytest.raises(ValidationError):
         world.sts.assume_role(
-            alice, role_arn=role_arn, role_session_name="s", tags=tags, transitive_tag_keys=transitive
+            alice, role_arn=role_arn, role_session_name="s1", tags=tags, transitive_tag_keys=transitive
         )
 
 
@@ -228,7 +228,7 @@ def test_session_tags_too_large_to_pack_are_refused(world: World) -> None:
     alice = world.user("alice", allow(["sts:AssumeRole", "sts:TagSession"]))
     tags = [{"Key": secrets.token_hex(60), "Value": secrets.token_hex(120)} for _ in range(50)]
     with pytest.raises(PackedPolicyTooLarge) as err:
-        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", tags=tags)
+        world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", tags=tags)
     assert re.fullmatch(r"Packed size of session tags consumes \d+% of allotted space\.", err.value.message)
 
 
@@ -238,7 +238,7 @@ def test_a_session_policy_narrows_the_role_permissions(world: World) -> None:
     response = world.sts.assume_role(
         alice,
         role_arn=role_arn,
-        role_session_name="s",
+        role_session_name="s1",
         policy=document(allow(["iam:ListRoles", "iam:GetUser"])),
     )
     assert 0 < response["PackedPolicySize"] < 100
@@ -247,7 +247,7 @@ def test_a_session_policy_narrows_the_role_permissions(world: World) -> None:
     assert authorizer.decide(session, "iam:ListRoles", "*").allowed
     assert not authorizer.decide(session, "iam:GetRole", role_arn).allowed  # not in the session policy
     assert not authorizer.decide(session, "iam:GetUser", "*").allowed  # not in the role's policy
-    plain = world.session(world.sts.assume_role(alice, role_arn=role_arn, role_session_name="p"))
+    plain = world.session(world.sts.assume_role(alice, role_arn=role_arn, role_session_name="p1"))
     assert authorizer.decide(plain, "iam:GetRole", role_arn).allowed
 
 
@@ -255,7 +255,10 @@ def test_a_malformed_session_policy_is_refused_before_anything_else(world: World
     alice = world.user("alice")
     with pytest.raises(MalformedPolicyDocument):
         world.sts.assume_role(
-            alice, role_arn=f"arn:aws:iam::{ACCOUNT}:role/nope", role_session_name="s", policy='{"Version": 1'
+            alice,
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/nope",
+            role_session_name="s1",
+            policy='{"Version": 1',
         )
 
 
@@ -266,14 +269,14 @@ def test_source_identity_needs_permission_and_sticks_to_the_chain(world: World) 
     no_source = world.role("plain", ROOT_TRUST)
     alice = world.user("alice", allow(actions))
     with pytest.raises(AccessDenied):
-        world.sts.assume_role(alice, role_arn=no_source, role_session_name="s", source_identity="alice")
-    response = world.sts.assume_role(alice, role_arn=first, role_session_name="s", source_identity="alice")
+        world.sts.assume_role(alice, role_arn=no_source, role_session_name="s1", source_identity="alice")
+    response = world.sts.assume_role(alice, role_arn=first, role_session_name="s1", source_identity="alice")
     assert response["SourceIdentity"] == "alice"
     hop = world.session(response)
-    chained = world.sts.assume_role(hop, role_arn=second, role_session_name="n")
+    chained = world.sts.assume_role(hop, role_arn=second, role_session_name="n1")
     assert chained["SourceIdentity"] == "alice"
     with pytest.raises(ValidationError):
-        world.sts.assume_role(hop, role_arn=second, role_session_name="n", source_identity="bob")
+        world.sts.assume_role(hop, role_arn=second, role_session_name="n1", source_identity="bob")
 
 
 def test_a_service_principal_session_for_pod_identity(world: World) -> None:
@@ -296,7 +299,7 @@ def test_a_service_principal_session_for_pod_identity(world: World) -> None:
     assert session.caller.session["Tags"] == tags
     with pytest.raises(AccessDenied):
         world.sts.assume_role_as_service(
-            ctx, service_principal="pods.eks.amazonaws.com", role_arn=ec2_only, role_session_name="x"
+            ctx, service_principal="pods.eks.amazonaws.com", role_arn=ec2_only, role_session_name="x1"
         )
 
 
@@ -307,7 +310,7 @@ def test_mfa_parameters_cannot_be_satisfied(world: World) -> None:
         world.sts.assume_role(
             alice,
             role_arn=role_arn,
-            role_session_name="s",
+            role_session_name="s1",
             serial_number="arn:aws:iam::123456789012:mfa/alice",
             token_code="123456",
         )

@@ -4,7 +4,7 @@ temporary credentials as the SigV4 verifier sees it."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -70,7 +70,7 @@ def test_session_token_durations(world: World) -> None:
 def test_role_sessions_cannot_get_session_tokens(world: World) -> None:
     role_arn = world.role("r", trust({"AWS": ACCOUNT}))
     alice = world.user("alice", allow("sts:AssumeRole"))
-    session = world.session(world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s"))
+    session = world.session(world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1"))
     with pytest.raises(AccessDenied):
         world.sts.get_session_token(session)
 
@@ -90,40 +90,36 @@ def test_access_key_info_names_the_owning_account(world: World) -> None:
         world.sts.get_access_key_info(root, access_key_id="AKIA0000000000000000")
 
 
-def sign(access_key_id: str, secret: str, token: str, when: str) -> SignedRequest:
+def signed_call(access_key_id: str, secret: str, token: str) -> SignedRequest:
+    """A GetCallerIdentity request signed by botocore now (botocore reads the wall clock itself)."""
     request = AWSRequest(
         method="POST",
         url="https://sts.amazonaws.com/",
         data=b"Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "X-Amz-Date": when},
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
-    request.context["timestamp"] = when
     SigV4Auth(Credentials(access_key_id, secret, token), "sts", "us-east-1").add_auth(request)
     headers = [(k.lower(), v) for k, v in request.headers.items()] + [("host", "sts.amazonaws.com")]
-    return SignedRequest(method="POST", path="/", query=b"", headers=headers, body=request.body)
+    return SignedRequest(method="POST", path="/", query=b"", headers=headers, body=bytes(request.body or b""))
 
 
 def test_temporary_credentials_sign_until_they_expire(world: World) -> None:
+    issued = datetime.now(UTC).replace(microsecond=0)
+    world.clock.set(issued)
     role_arn = world.role("r", trust({"AWS": ACCOUNT}))
     alice = world.user("alice", allow("sts:AssumeRole"))
-    creds = world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s", duration_seconds=900)[
-        "Credentials"
-    ]
-
-    def call_at(offset: int) -> None:
-        now = START + timedelta(seconds=offset)
-        request = sign(
-            creds["AccessKeyId"],
-            creds["SecretAccessKey"],
-            creds["SessionToken"],
-            now.strftime("%Y%m%dT%H%M%SZ"),
-        )
-        verify(request, service="sts", lookup=world.credentials.lookup, now=now)
-
-    call_at(899)
-    world.clock.advance(900)
+    creds = world.sts.assume_role(alice, role_arn=role_arn, role_session_name="s1", duration_seconds=900)
+    request = signed_call(
+        creds["Credentials"]["AccessKeyId"],
+        creds["Credentials"]["SecretAccessKey"],
+        creds["Credentials"]["SessionToken"],
+    )
+    _, key = verify(
+        request, service="sts", lookup=world.credentials.lookup, now=issued + timedelta(seconds=899)
+    )
+    assert key.caller.arn.endswith(":assumed-role/r/s1")
     with pytest.raises(ExpiredToken) as err:
-        call_at(900)
+        verify(request, service="sts", lookup=world.credentials.lookup, now=issued + timedelta(seconds=900))
     assert err.value.code == "ExpiredToken"
 
 
