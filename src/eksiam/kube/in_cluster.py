@@ -19,13 +19,13 @@ from eksiam.storage import UnitOfWork
 
 log = logging.getLogger("eksiam.kube.webhook")
 
-# pod_identity(cluster uid, namespace, service account) -> whether a Pod Identity association exists
-PodIdentityLookup = Callable[[str, str, str], bool]
+# pod_identity(uow, cluster uid, namespace, service account) -> whether a Pod Identity association exists
+PodIdentityLookup = Callable[[UnitOfWork, str, str, str], bool]
 
 
 def webhook_admission(
     settings: WebhookSettings | None = None,
-    pod_identity: PodIdentityLookup = lambda cluster, namespace, sa: False,
+    pod_identity: PodIdentityLookup = lambda uow, cluster, namespace, sa: False,
     jitter: Jitter = lambda low, high: low,
 ) -> Admission:
     def admit(uow: UnitOfWork, cluster: str, namespace: str, pod: Obj) -> tuple[Obj, str | None]:
@@ -34,7 +34,7 @@ def webhook_admission(
         identity = Identity(
             service_account_found=sa is not None,
             annotations=((sa or {}).get("metadata") or {}).get("annotations") or {},
-            pod_identity=pod_identity(cluster, namespace, sa_name),
+            pod_identity=pod_identity(uow, cluster, namespace, sa_name),
         )
         mutation = mutate_pod(pod, namespace, identity, settings, jitter=jitter)
         pod_name = pod.get("metadata", {}).get("name", "")

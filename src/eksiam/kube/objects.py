@@ -95,8 +95,16 @@ def _validate_name(rtype: ResourceType, name: str) -> None:
 class KubeCluster:
     """The object store of one cluster; every method is one transaction."""
 
-    def __init__(self, store: Store, cluster_uid: str, clock: Clock, admit: Admission | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cluster_uid: str,
+        clock: Clock,
+        admit: Admission | None = None,
+        service_account_uid: Callable[[str, str], str] | None = None,
+    ) -> None:
         self.store, self.uid, self.clock, self.admit = store, cluster_uid, clock, admit
+        self.service_account_uid = service_account_uid
         self._bootstrapped = False
 
     def _ready(self) -> None:
@@ -148,6 +156,8 @@ class KubeCluster:
             raise status.already_exists(resource, name)
         obj["apiVersion"], obj["kind"] = "v1", rtype.kind
         meta["uid"] = str(uuid.uuid4())
+        if resource == "serviceaccounts" and self.service_account_uid is not None:
+            meta["uid"] = self.service_account_uid(namespace, name)
         meta["creationTimestamp"] = _timestamp(self.clock.now())
         meta.pop("resourceVersion", None)
         if resource == "namespaces":
