@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp
 
+from eksiam.oidc import mount_issuers
+from eksiam.server.kube_mount import build_kube_api
+from eksiam.services.eks import KUBE_PREFIX
+
 if TYPE_CHECKING:
     from eksiam.server.lifespan import Runtime
 
@@ -31,4 +35,7 @@ class MountPoint:
     build: Callable[[Runtime], ASGIApp]
 
 
-MOUNTS: tuple[MountPoint, ...] = ()
+MOUNTS: tuple[MountPoint, ...] = (
+    MountPoint(KUBE_PREFIX, build_kube_api),
+    MountPoint("/id", mount_issuers),
+)
