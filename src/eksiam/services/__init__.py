@@ -8,6 +8,7 @@ from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.credentials import CredentialResolver
+from eksiam.services.eks import EksAuthService, EksService
 from eksiam.services.iam import IamService
 from eksiam.services.sts import StsService
 from eksiam.storage.interface import Store
@@ -19,13 +20,22 @@ class Services:
 
     iam: IamService
     sts: StsService
+    eks: EksService
+    eks_auth: EksAuthService
     credentials: CredentialResolver
 
 
 def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
     iam = IamService(store, clock, settings)
     sts = StsService(store, clock, settings)
-    return Services(iam=iam, sts=sts, credentials=CredentialResolver(store, settings, clock))
+    eks = EksService(store, clock, settings, iam)
+    return Services(
+        iam=iam,
+        sts=sts,
+        eks=eks,
+        eks_auth=EksAuthService(eks, sts),
+        credentials=CredentialResolver(store, settings, clock),
+    )
 
 
 __all__ = [
@@ -33,6 +43,8 @@ __all__ = [
     "Caller",
     "CallerKind",
     "CredentialResolver",
+    "EksAuthService",
+    "EksService",
     "IamService",
     "Services",
     "StsService",
