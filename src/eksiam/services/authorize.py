@@ -99,7 +99,8 @@ class AccessDenied(ServiceError):
 
 
 def denial_message(caller_arn: str, action: str, resource: str, decision: Decision) -> str:
-    shown = _IAM_DISPLAY.get(action, lambda arn: arn)(resource)
+    display = _IAM_DISPLAY.get(action)
+    shown = display(resource) if display is not None else resource
     head = f"User: {caller_arn} is not authorized to perform: {action} on resource: {shown}"
     if decision.kind == DecisionKind.EXPLICIT_DENY:
         deny = next((m for m in decision.matched if _effect(m.effect) == "Deny"), None)

@@ -143,15 +143,11 @@ def test_refusal_is_access_denied_for_aws_managed_policies(operation: str, messa
     assert managed_policies.refusal(operation, "arn:aws:iam::123456789012:policy/mine") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="IAM core answers UnmodifiableEntity (400); AWS answers AccessDenied (403) 'Cannot delete "
-    "policies outside your own account.' -- policies.py should raise managed_policies.refusal(...)",
-)
 def test_aws_managed_policy_cannot_be_deleted(iam: IamService, ctx: CallContext) -> None:
     with pytest.raises(ServiceError) as caught:
         iam.delete_policy(ctx, policy_arn=ADMIN)
     assert (caught.value.code, caught.value.status) == ("AccessDenied", 403)
+    assert caught.value.message == "Cannot delete policies outside your own account."
 
 
 def test_aws_managed_policy_stays_unchanged_after_refused_changes(iam: IamService, ctx: CallContext) -> None:

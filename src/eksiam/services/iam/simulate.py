@@ -9,7 +9,9 @@ Rules:
    the whole list.
 2. SimulatePrincipalPolicy uses the entity's policies as authorization would (principal_policies.py:
    a user's include its groups'), plus ``PolicyInputList``; ``PermissionsBoundaryPolicyInputList``
-   replaces the entity's own boundary. SimulateCustomPolicy uses only the input lists.
+   replaces the entity's own boundary. SimulateCustomPolicy uses only the input lists, and
+   evaluates as ``CallerArn`` or else as a plain user of the account (``SimulatedCaller``): the API
+   caller's own identity plays no part, and a root principal would bypass the policies.
 3. One ``EvaluationResult`` per action and resource (``ResourceArns`` defaults to ``*``), in request
    order, with the same result under ``ResourceSpecificResults``; pages of ``MaxItems`` (default
    100) with an opaque ``Marker``, as every IAM list does.
@@ -21,7 +23,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +59,12 @@ _DECISIONS = {
     DecisionKind.EXPLICIT_DENY: "explicitDeny",
     DecisionKind.IMPLICIT_DENY: "implicitDeny",
 }
-_GATHER = {r.USER: user_policies, r.GROUP: group_policies, r.ROLE: role_policies}
+SIMULATED_CALLER = "SimulatedCaller"
+_GATHER: dict[str, Callable[[UnitOfWork, str, str], PrincipalPolicies]] = {
+    r.USER: user_policies,
+    r.GROUP: group_policies,
+    r.ROLE: role_policies,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,22 +168,14 @@ class Simulation(IamBase):
         found = self._read(lambda uow: _gather(uow, ctx.account, kind, name))
         if not found.exists:
             raise NoSuchEntity.entity(kind, name)
-        sources = [(s, "IAM Policy") for s in found.identity]
-        sources += [
-            (PolicySource(f"PolicyInputList.{i}", f"PolicyInputList.{i}", "input", doc), "IAM Policy")
-            for i, doc in enumerate(policy_input_list or (), start=1)
-        ]
-        boundary = _input_boundary(permissions_boundary_policy_input_list) or found.boundary
-        simulation = _simulation(sources, boundary, resource_policy)
-        return _results(
-            simulation,
-            principal=caller_arn or policy_source_arn,
-            actions=action_names,
-            resources=resource_arns,
-            owner=resource_owner,
-            context=_context(context_entries),
-            max_items=max_items,
-            marker=marker,
+        return _answer(
+            found.identity,
+            policy_input_list or (),
+            permissions_boundary_policy_input_list,
+            found.boundary,
+            resource_policy,
+            caller_arn or policy_source_arn,
+            (action_names, resource_arns, resource_owner, context_entries, max_items, marker),
         )
 
     @validated
@@ -197,24 +196,55 @@ class Simulation(IamBase):
         marker: str | None = None,
     ) -> dict[str, Any]:
         self._require(ctx, "SimulateCustomPolicy", "*")
-        sources = [
-            (PolicySource(f"PolicyInputList.{i}", f"PolicyInputList.{i}", "input", doc), "IAM Policy")
-            for i, doc in enumerate(policy_input_list, start=1)
-        ]
-        simulation = _simulation(
-            sources, _input_boundary(permissions_boundary_policy_input_list), resource_policy
+        # Not the API caller (root would short-circuit): a plain user of the account stands in.
+        return _answer(
+            (),
+            policy_input_list,
+            permissions_boundary_policy_input_list,
+            None,
+            resource_policy,
+            caller_arn or self._arn(ctx, "user", SIMULATED_CALLER),
+            (action_names, resource_arns, resource_owner, context_entries, max_items, marker),
         )
-        principal = caller_arn or (ctx.caller.arn if ctx.caller else f"arn:aws:iam::{ctx.account}:root")
-        return _results(
-            simulation,
-            principal=principal,
-            actions=action_names,
-            resources=resource_arns,
-            owner=resource_owner,
-            context=_context(context_entries),
-            max_items=max_items,
-            marker=marker,
-        )
+
+
+_Query = tuple[
+    Sequence[str],
+    Sequence[str] | None,
+    str | None,
+    Sequence[Mapping[str, Any]] | None,
+    int | None,
+    str | None,
+]
+
+
+def _answer(
+    base: Sequence[PolicySource],
+    inputs: Sequence[str],
+    boundary_inputs: Sequence[str] | None,
+    boundary: PolicySource | None,
+    resource_policy: str | None,
+    principal: str,
+    query: _Query,
+) -> dict[str, Any]:
+    """The response for the entity's policies ``base`` plus the request's input lists (rule 2)."""
+    sources = [(s, "IAM Policy") for s in base]
+    sources += [
+        (PolicySource(f"PolicyInputList.{i}", f"PolicyInputList.{i}", "input", doc), "IAM Policy")
+        for i, doc in enumerate(inputs, start=1)
+    ]
+    simulation = _simulation(sources, _input_boundary(boundary_inputs) or boundary, resource_policy)
+    actions, resources, owner, entries, max_items, marker = query
+    return _results(
+        simulation,
+        principal=principal,
+        actions=actions,
+        resources=resources,
+        owner=owner,
+        context=_context(entries),
+        max_items=max_items,
+        marker=marker,
+    )
 
 
 def _entity_of(arn: str, account: str) -> tuple[str, str]:
