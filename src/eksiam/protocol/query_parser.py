@@ -21,7 +21,6 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -29,6 +28,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from eksiam.protocol.errors import InvalidParameterValue
 from eksiam.protocol.models import wire_name
 from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.timestamps import parse_timestamp
 
 Reader = Callable[[Any], Any]
 _INTEGER = re.compile(r"[+-]?\d{1,19}")
@@ -71,15 +71,6 @@ def fold(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not isinstance(node.get(last), dict):
             node[last] = value
     return root
-
-
-def parse_timestamp(text: str) -> datetime:
-    """ISO 8601 (what SDKs send for Query) or epoch seconds; naive times are UTC."""
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        stamp = datetime.fromtimestamp(float(text), UTC)
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def _scalar(convert: Callable[[str], Any], expected: str) -> Reader:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from eksiam.protocol.models import wire_name
 from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.timestamps import formatter
 
 Writer = Callable[[Any, list[str]], None]
 
@@ -44,17 +44,6 @@ def escape(text: str) -> str:
     return text
 
 
-def iso8601(value: Any) -> str:
-    if isinstance(value, datetime):
-        stamp: datetime = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if stamp.microsecond:
-            return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, (int, float)):
-        return iso8601(datetime.fromtimestamp(value, UTC))
-    return str(value)
-
-
 def _write_string(value: Any, out: list[str]) -> None:
     out.append(escape(value if isinstance(value, str) else str(value)))
 
@@ -65,10 +54,6 @@ def _write_number(value: Any, out: list[str]) -> None:
 
 def _write_boolean(value: Any, out: list[str]) -> None:
     out.append("true" if value else "false")
-
-
-def _write_timestamp(value: Any, out: list[str]) -> None:
-    out.append(iso8601(value))
 
 
 def _write_blob(value: Any, out: list[str]) -> None:
@@ -83,11 +68,18 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
     _compile_float = _compile_integer
     _compile_double = _compile_integer
     _compile_boolean = staticmethod(lambda shape: _write_boolean)
-    _compile_timestamp = staticmethod(lambda shape: _write_timestamp)
     _compile_blob = staticmethod(lambda shape: _write_blob)
 
     def _compile_scalar(self, shape: Shape) -> Writer:
         return _write_string
+
+    def _compile_timestamp(self, shape: Shape) -> Writer:
+        text = formatter(shape.serialization.get("timestampFormat"), "iso8601")
+
+        def write(value: Any, out: list[str]) -> None:
+            out.append(escape(str(text(value))))
+
+        return write
 
     def element(self, shape: Shape, name: str) -> Writer:
         """Write ``value`` as element(s) named ``name``: one element, or one per item if flattened."""

@@ -31,8 +31,9 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 from eksiam.protocol.errors import SerializationException
 from eksiam.protocol.http import HttpRequest
 from eksiam.protocol.models import wire_name
-from eksiam.protocol.query_parser import BadValue, parse_timestamp
+from eksiam.protocol.query_parser import BadValue
 from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.timestamps import parse_timestamp
 from eksiam.protocol.urlencoded import decode_component, decode_pairs
 
 Reader = Callable[[Any], Any]

@@ -18,14 +18,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from eksiam.protocol.models import wire_name
-from eksiam.protocol.query_serializer import iso8601
 from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.timestamps import formatter
 
 Converter = Callable[[Any], Any]
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -35,30 +34,9 @@ def _same(value: Any) -> Any:
     return value
 
 
-def epoch_seconds(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        seconds = value.timestamp()
-        return int(seconds) if seconds == int(seconds) else round(seconds, 3)
-    return value
-
-
 def _blob(value: Any) -> str:
     raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
     return base64.b64encode(raw).decode("ascii")
-
-
-def _http_date(value: Any) -> str:
-    stamp = value if isinstance(value, datetime) else datetime.fromtimestamp(value, UTC)
-    return stamp.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-
-
-_TIMESTAMP_FORMATS: dict[str, Converter] = {
-    "unixTimestamp": epoch_seconds,
-    "iso8601": iso8601,
-    "rfc822": _http_date,
-}
 
 
 class JsonOutputCompiler(ShapeCompiler[Converter]):
@@ -66,7 +44,7 @@ class JsonOutputCompiler(ShapeCompiler[Converter]):
         return _same
 
     def _compile_timestamp(self, shape: Shape) -> Converter:
-        return _TIMESTAMP_FORMATS[shape.serialization.get("timestampFormat", "unixTimestamp")]
+        return formatter(shape.serialization.get("timestampFormat"), "unixTimestamp")
 
     def _compile_blob(self, shape: Shape) -> Converter:
         return _blob
@@ -104,7 +82,7 @@ class JsonOutputCompiler(ShapeCompiler[Converter]):
 
 def _header_text(shape: Shape) -> Converter:
     if shape.type_name == "timestamp":
-        return _TIMESTAMP_FORMATS[shape.serialization.get("timestampFormat", "rfc822")]
+        return formatter(shape.serialization.get("timestampFormat"), "rfc822")
     if shape.type_name == "boolean":
         return lambda v: "true" if v else "false"
     if shape.type_name == "blob":
