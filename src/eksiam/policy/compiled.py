@@ -15,12 +15,12 @@ Theory of operation:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eksiam.policy.context import RequestContext
 from eksiam.policy.document import ConditionClause, Effect, PolicyDocument, Statement
-from eksiam.policy.operators import OperatorSpec, clause_holds, lookup_operator, prepare_values
+from eksiam.policy.operators import OperatorSpec, clause_holds, key_test, lookup_operator, prepare_values
 from eksiam.policy.principals import Grant, statement_grant
 from eksiam.policy.variables import Template, parse_template
 from eksiam.policy.wildcards import action_matcher, arn_matcher
@@ -33,6 +33,7 @@ _ACTION_CACHE_LIMIT = 4096
 class CompiledStatement:
     statement: Statement
     deny: bool
+    names_principal: bool  # has Principal or NotPrincipal (resource-based kinds)
     resource_test: ContextTest | None  # None: no Resource element (trust policies)
     condition_test: ContextTest | None  # None: no Condition
 
@@ -40,9 +41,11 @@ class CompiledStatement:
         """The grant when the statement applies to the request (action already matched), else NONE."""
         if self.resource_test is not None and not self.resource_test(context):
             return Grant.NONE
-        grant = statement_grant(self.statement, context.principal)
-        if grant is Grant.NONE:
-            return grant
+        grant = Grant.DIRECT
+        if self.names_principal:
+            grant = statement_grant(self.statement, context.principal, context.bounded)
+            if not grant:
+                return grant
         if self.condition_test is not None and not self.condition_test(context):
             return Grant.NONE
         return grant
@@ -59,22 +62,37 @@ def _action_test(statement: Statement) -> Callable[[str], bool]:
 
 
 def _resource_patterns_test(templates: tuple[Template, ...]) -> Callable[[RequestContext], bool]:
-    if all(template.is_static for template in templates):
-        texts = tuple(template.static_text for template in templates)
-        if "*" in texts:
-            return lambda _context: True
-        matchers = tuple(arn_matcher(text) for text in texts)
-        return lambda context: any(m(context.resource) for m in matchers)
+    static = tuple(template.static_text for template in templates if template.is_static)
+    if "*" in static:
+        return lambda _context: True
+    matchers = tuple(arn_matcher(text) for text in static)
+    dynamic = tuple(template for template in templates if not template.is_static)
+    if not dynamic:
+        if len(matchers) == 1:
+            only = matchers[0]
+            return lambda context: bool(only(context.resource))
 
-    def dynamic(context: RequestContext) -> bool:
+        def any_static(context: RequestContext) -> bool:
+            resource = context.resource
+            for matcher in matchers:  # noqa: SIM110 - a loop, not a generator per call (hot path)
+                if matcher(resource):
+                    return True
+            return False
+
+        return any_static
+
+    def with_variables(context: RequestContext) -> bool:
+        resource = context.resource
+        if any(m(resource) for m in matchers):
+            return True
         lookup = context.values.get
-        for template in templates:
+        for template in dynamic:
             text = template.substitute(lookup)
-            if text is not None and arn_matcher(text)(context.resource):
+            if text is not None and arn_matcher(text)(resource):
                 return True
         return False
 
-    return dynamic
+    return with_variables
 
 
 def _resource_test(statement: Statement, substitute: bool) -> ContextTest | None:
@@ -104,7 +122,8 @@ def clause_test(clause: ConditionClause, substitute: bool) -> ContextTest:
         return lambda _context: False
     if all(template.is_static for template in templates):
         prepared = prepare_values(spec, [template.static_text for template in templates])
-        return lambda context: clause_holds(spec, prepared, context.values.get(key))
+        holds = key_test(spec, prepared, key)
+        return lambda context: holds(context.values)
     return _dynamic_clause(spec, key, templates)
 
 
@@ -112,8 +131,6 @@ def _dynamic_clause(spec: OperatorSpec, key: str, templates: tuple[Template, ...
     def test(context: RequestContext) -> bool:
         lookup = context.values.get
         texts = [text for text in (t.substitute(lookup) for t in templates) if text is not None]
-        if not texts:
-            return False
         return clause_holds(spec, prepare_values(spec, texts), context.values.get(key))
 
     return test
@@ -125,7 +142,14 @@ def _condition_test(statement: Statement, substitute: bool) -> ContextTest | Non
         return None
     if len(tests) == 1:
         return tests[0]
-    return lambda context: all(test(context) for test in tests)
+
+    def every(context: RequestContext) -> bool:
+        for test in tests:  # noqa: SIM110 - a loop, not a generator per call (hot path)
+            if not test(context):
+                return False
+        return True
+
+    return every
 
 
 def _prefixes(statement: Statement) -> tuple[str, ...] | None:
@@ -152,6 +176,7 @@ class CompiledPolicy:
             CompiledStatement(
                 statement=statement,
                 deny=statement.effect is Effect.DENY,
+                names_principal=statement.principal is not None or statement.not_principal is not None,
                 resource_test=_resource_test(statement, substitute),
                 condition_test=_condition_test(statement, substitute),
             )
@@ -181,9 +206,3 @@ class CompiledPolicy:
                 self._by_action.clear()
             self._by_action[action] = found
         return found
-
-    def matching(self, context: RequestContext) -> Iterator[tuple[Statement, Grant]]:
-        for compiled in self.candidates(context.action, context.service):
-            grant = compiled.applies(context)
-            if grant is not Grant.NONE:
-                yield compiled.statement, grant

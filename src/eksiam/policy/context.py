@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from eksiam.policy.principals import IAM_KINDS, PrincipalInfo, PrincipalKind, describe_principal
 
@@ -32,21 +33,27 @@ class Request:
     context: ContextValues = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestContext:
+    """Built once per request and never changed afterwards (not frozen only because frozen
+    dataclasses are several times slower to construct, and this is built on every evaluation)."""
+
     principal: PrincipalInfo
     action: str  # lower-cased
     service: str  # lower-cased vendor prefix
     resource: str
     resource_account: str | None
     values: Mapping[str, tuple[str, ...]]
+    bounded: bool = False  # the caller has a permissions boundary (principals.py rule 5)
 
     @property
     def same_account(self) -> bool:
         return self.principal.account is not None and self.principal.account == self.resource_account
 
 
+@lru_cache(maxsize=4096)
 def _derived(info: PrincipalInfo, resource_account: str | None) -> dict[str, tuple[str, ...]]:
+    """Keys derived from the principal (rule 2); cached, so callers copy before adding to it."""
     values: dict[str, tuple[str, ...]] = {
         "aws:principalisawsservice": ("true" if info.kind is PrincipalKind.SERVICE else "false",),
     }
@@ -69,16 +76,12 @@ def _derived(info: PrincipalInfo, resource_account: str | None) -> dict[str, tup
     return values
 
 
-def _values(value: str | Sequence[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def build_context(request: Request) -> RequestContext:
+def build_context(request: Request, bounded: bool = False) -> RequestContext:
     info = describe_principal(request.principal)
     resource_account = request.resource_account or info.account
-    values = _derived(info, resource_account)
+    values = dict(_derived(info, resource_account))
     for key, value in request.context.items():
-        values[key.lower()] = _values(value)
+        values[key.lower()] = (value,) if isinstance(value, str) else tuple(value)
     action = request.action.lower()
     return RequestContext(
         principal=info,
@@ -87,4 +90,5 @@ def build_context(request: Request) -> RequestContext:
         resource=request.resource,
         resource_account=resource_account,
         values=values,
+        bounded=bounded,
     )

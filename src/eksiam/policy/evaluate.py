@@ -31,21 +31,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from eksiam.policy import reference
 from eksiam.policy.context import Request, RequestContext, build_context
 from eksiam.policy.decision import Decision, DecisionKind, MatchedStatement
-from eksiam.policy.document import Effect, Statement
+from eksiam.policy.document import Effect
 from eksiam.policy.parsed import Policy
+from eksiam.policy.plan import SetPlan, Slot, matched_statement, slotted
 from eksiam.policy.principals import IAM_KINDS, Grant, PrincipalKind
 from eksiam.policy.validate import PolicyKind
 
-Matching = Callable[[Policy, RequestContext], Iterable[tuple[Statement, Grant]]]
-Found = list[tuple[Policy, Statement, Grant]]
+Applied = tuple[Slot, int, MatchedStatement, Effect, Grant]
+Matching = Callable[["PolicySet", RequestContext], Iterable[Applied]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PolicySet:
+    """The policies that bear on one request; build it once per principal and reuse it."""
+
     identity: Sequence[Policy] = ()
     boundary: Policy | None = None
     session: Sequence[Policy] = ()
@@ -53,42 +57,29 @@ class PolicySet:
     scps: Sequence[Sequence[Policy]] = ()
     rcps: Sequence[Sequence[Policy]] = ()
 
+    def placed(self) -> list[tuple[Slot, int, Policy]]:
+        return slotted(self.identity, self.boundary, self.session, self.resource, self.scps, self.rcps)
 
-def _compiled(policy: Policy, context: RequestContext) -> Iterable[tuple[Statement, Grant]]:
-    return policy.compiled.matching(context)
-
-
-def _reference(policy: Policy, context: RequestContext) -> Iterable[tuple[Statement, Grant]]:
-    return reference.matching(policy.document, context)
-
-
-def _matched(policy: Policy, statement: Statement) -> MatchedStatement:
-    return MatchedStatement(
-        policy.policy_id, policy.kind, statement.sid, statement.index, statement.effect.value
-    )
+    @cached_property
+    def plan(self) -> SetPlan:
+        return SetPlan(self.placed())
 
 
-class _Scan:
-    """Collects the statements that apply, Deny ones in one list and Allow ones per policy group."""
+def _compiled(policies: PolicySet, context: RequestContext) -> list[Applied]:
+    found: list[Applied] = []
+    for slot, level, matched, compiled in policies.plan.candidates(context.action, context.service):
+        grant = compiled.applies(context)
+        if grant:
+            found.append((slot, level, matched, compiled.statement.effect, grant))
+    return found
 
-    __slots__ = ("context", "matching", "denies", "allows")
 
-    def __init__(self, context: RequestContext, matching: Matching) -> None:
-        self.context = context
-        self.matching = matching
-        self.denies: list[MatchedStatement] = []
-        self.allows: Found = []
-
-    def group(self, policies: Iterable[Policy]) -> Found:
-        found: Found = []
-        for policy in policies:
-            for statement, grant in self.matching(policy, self.context):
-                if statement.effect is Effect.DENY:
-                    self.denies.append(_matched(policy, statement))
-                else:
-                    found.append((policy, statement, grant))
-        self.allows.extend(found)
-        return found
+def _reference(policies: PolicySet, context: RequestContext) -> list[Applied]:
+    return [
+        (slot, level, matched_statement(policy, statement), statement.effect, grant)
+        for slot, level, policy in policies.placed()
+        for statement, grant in reference.matching(policy.document, context)
+    ]
 
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
@@ -102,57 +93,72 @@ def evaluate_reference(request: Request, policies: PolicySet) -> Decision:
 
 
 def decide(request: Request, policies: PolicySet, matching: Matching) -> Decision:
-    context = build_context(request)
-    info = context.principal
-    scan = _Scan(context, matching)
-    iam_caller = info.kind in IAM_KINDS
-    identity_side = iam_caller and info.kind is not PrincipalKind.ROOT
-    scp_levels = [scan.group(level) for level in policies.scps] if iam_caller else []
-    rcp_levels = [scan.group(level) for level in policies.rcps]
-    resource_allows = scan.group((policies.resource,)) if policies.resource is not None else []
-    identity_allows = scan.group(policies.identity) if identity_side else []
-    boundary_allows = scan.group((policies.boundary,)) if identity_side and policies.boundary else []
-    session_allows = scan.group(policies.session) if identity_side else []
+    context = build_context(request, bounded=policies.boundary is not None)
+    kind = context.principal.kind
+    iam_caller = kind in IAM_KINDS
+    identity_side = iam_caller and kind is not PrincipalKind.ROOT
+    scp_allowed = [False] * len(policies.scps)
+    rcp_allowed = [False] * len(policies.rcps)
+    grant = Grant.NONE
+    identity_found = boundary_found = session_found = False
+    denies: list[MatchedStatement] = []
+    allows: list[MatchedStatement] = []
+    for slot, level, matched, effect, statement_grant in matching(policies, context):
+        if slot is Slot.SCP:
+            if not iam_caller:
+                continue
+        elif slot <= Slot.SESSION and not identity_side:
+            continue
+        if effect is Effect.DENY:
+            denies.append(matched)
+            continue
+        allows.append(matched)
+        if slot is Slot.IDENTITY:
+            identity_found = True
+        elif slot is Slot.SCP:
+            scp_allowed[level] = True
+        elif slot is Slot.RCP:
+            rcp_allowed[level] = True
+        elif slot is Slot.RESOURCE:
+            grant = max(grant, statement_grant)
+        elif slot is Slot.BOUNDARY:
+            boundary_found = True
+        else:
+            session_found = True
 
-    if scan.denies:
-        return Decision(DecisionKind.EXPLICIT_DENY, tuple(scan.denies))
+    if denies:
+        return Decision(DecisionKind.EXPLICIT_DENY, tuple(denies))
 
     def implicit(*missing: PolicyKind) -> Decision:
-        return Decision(
-            DecisionKind.IMPLICIT_DENY,
-            tuple(_matched(p, s) for p, s, _ in scan.allows),
-            missing,
-            _absent_keys(policies, context),
-        )
+        keys = policies.plan.condition_keys(context.action, context.service)
+        absent = tuple(key for key in keys if key.lower() not in context.values)
+        return Decision(DecisionKind.IMPLICIT_DENY, tuple(allows), missing, absent)
 
-    if any(not level for level in scp_levels):
+    if iam_caller and not all(scp_allowed):
         return implicit(PolicyKind.SCP)
-    if any(not level for level in rcp_levels):
+    if not all(rcp_allowed):
         return implicit(PolicyKind.RCP)
-
-    allowed = Decision(DecisionKind.ALLOW, tuple(_matched(p, s) for p, s, _ in scan.allows))
-    grant = max((g for _, _, g in resource_allows), default=Grant.NONE)
     resource_kind = policies.resource.kind if policies.resource is not None else PolicyKind.RESOURCE
     if not iam_caller:
-        return allowed if grant is not Grant.NONE else implicit(resource_kind)
+        return Decision(DecisionKind.ALLOW, tuple(allows)) if grant else implicit(resource_kind)
 
-    boundary_ok = not identity_side or policies.boundary is None or bool(boundary_allows)
-    session_ok = not identity_side or not policies.session or bool(session_allows)
-    identity_ok = not identity_side or bool(identity_allows)
-    if resource_kind is PolicyKind.TRUST and grant is Grant.NONE:
+    identity_ok = not identity_side or identity_found
+    boundary_ok = not identity_side or policies.boundary is None or boundary_found
+    session_ok = not identity_side or not policies.session or session_found
+    if resource_kind is PolicyKind.TRUST and not grant:
         return implicit(PolicyKind.TRUST)
     if context.same_account:
-        if grant is Grant.DIRECT:
-            return allowed
-        if grant is Grant.ROLE and boundary_ok and session_ok:
-            return allowed
-        if identity_ok and boundary_ok and session_ok:
-            return allowed
+        if (
+            grant is Grant.DIRECT
+            or (grant is Grant.ROLE and boundary_ok and session_ok)
+            or (identity_ok and boundary_ok and session_ok)
+        ):
+            return Decision(DecisionKind.ALLOW, tuple(allows))
         identity_missing = not identity_ok and grant is not Grant.ROLE
         return implicit(*_failed(identity_missing, boundary_ok, session_ok))
-    if grant is not Grant.NONE and identity_ok and boundary_ok and session_ok:
-        return allowed
-    resource_missing = (resource_kind,) if grant is Grant.NONE else ()
+    if grant and identity_ok and boundary_ok and session_ok:
+        return Decision(DecisionKind.ALLOW, tuple(allows))
+    resource_missing = (resource_kind,) if not grant else ()
     return implicit(*resource_missing, *_failed(not identity_ok, boundary_ok, session_ok))
 
 
@@ -165,19 +171,3 @@ def _failed(identity_missing: bool, boundary_ok: bool, session_ok: bool) -> tupl
     if not session_ok:
         failed.append(PolicyKind.SESSION)
     return tuple(failed)
-
-
-def _absent_keys(policies: PolicySet, context: RequestContext) -> tuple[str, ...]:
-    """Condition keys that Allow statements for this action and resource test but the request lacks."""
-    every: list[Policy] = [*policies.identity, *policies.session]
-    every.extend(policy for policy in (policies.boundary, policies.resource) if policy is not None)
-    every.extend(policy for level in (*policies.scps, *policies.rcps) for policy in level)
-    absent: dict[str, None] = {}
-    for policy in every:
-        for compiled in policy.compiled.candidates(context.action, context.service):
-            if compiled.deny or (compiled.resource_test is not None and not compiled.resource_test(context)):
-                continue
-            for clause in compiled.statement.conditions:
-                if clause.key.lower() not in context.values:
-                    absent.setdefault(clause.key)
-    return tuple(absent)

@@ -52,6 +52,7 @@ ACTION_TWO_COLONS = "Actions/Condition can contain only one colon."
 _VENDOR = re.compile(r"^[a-zA-Z0-9\-.*?]+$")
 _SID = re.compile(r"^[0-9A-Za-z]*$")
 _WHITESPACE = re.compile(r"\s")
+_ALLOWED_CHARACTERS = re.compile("^[\t\n\r\u0020-\u00ff]*$")
 
 
 def version_problem(version: str | None) -> str | None:
@@ -76,6 +77,20 @@ def resource_problem(resource: str) -> str | None:
     if resource == "*" or ":" in resource:
         return None
     return f'Resource {resource} must be in ARN format or "*".'
+
+
+def principal_problem(kind: str, value: str) -> str | None:
+    """Wildcards in an AWS principal are refused unless the whole value is ``*`` (IAM User Guide,
+    "AWS JSON policy elements: Principal": "You cannot use a wildcard to match part of a principal
+    name or ARN")."""
+    if kind == "AWS" and value != "*" and ("*" in value or "?" in value):
+        return f'Invalid principal in policy: "{kind}":"{value}"'
+    return None
+
+
+def characters_problem(text: str) -> str | None:
+    """Policy text may hold only tab, LF, CR and U+0020-U+00FF (IAM API, ``policyDocumentType``)."""
+    return None if _ALLOWED_CHARACTERS.match(text) else SYNTAX_ERROR
 
 
 def sid_problem(sid: str) -> str | None:

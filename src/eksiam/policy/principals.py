@@ -11,8 +11,13 @@ NotPrincipal", "Policy evaluation logic"):
    the session's permissions boundary and session policies (grade ``ROLE``).
 3. A user ARN, an assumed-role session ARN, a federated-user ARN, a service principal, a federated
    identity provider and ``"*"`` name the caller itself (grade ``DIRECT``).
-4. NotPrincipal exempts a caller only if every identity the request carries is listed: the account,
-   and for a session also its role and the session itself ("you must also include the account ARN").
+4. A request carries several identities: the account, and the user, or for a session the role and
+   the session itself. A Deny with NotPrincipal exempts the caller only if every one is listed
+   ("you must also include the account ARN"); an Allow with NotPrincipal grants to everyone except
+   a caller with a listed identity.
+5. "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a
+   permissions boundary policy attached, regardless of the values specified in the NotPrincipal
+   element" (IAM User Guide, "Permissions boundaries for IAM entities").
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from functools import lru_cache
 
-from eksiam.policy.document import PrincipalBlock, Statement
+from eksiam.policy.document import Effect, PrincipalBlock, Statement
 
 
 class PrincipalKind(str, Enum):
@@ -184,20 +189,20 @@ def _identities(info: PrincipalInfo) -> tuple[tuple[str, str, Grant], ...]:
     return (*own, *account)
 
 
-def not_principal_applies(block: PrincipalBlock, info: PrincipalInfo) -> bool:
-    """A NotPrincipal statement applies unless every identity of the request is listed (rule 4)."""
+def not_principal_applies(block: PrincipalBlock, info: PrincipalInfo, deny: bool, bounded: bool) -> bool:
+    """Whether a NotPrincipal statement applies to the caller (rules 4 and 5)."""
     if block.wildcard:
         return False
-    if info.kind is PrincipalKind.ANONYMOUS:
+    if info.kind is PrincipalKind.ANONYMOUS or (deny and bounded):
         return True
-    for kind, identity, needed in _identities(info):
-        listed = any(
+    listed = [
+        any(
             entry_kind == kind and _lists(entry, identity, needed, info)
             for entry_kind, entry in block.entries
         )
-        if not listed:
-            return True
-    return False
+        for kind, identity, needed in _identities(info)
+    ]
+    return not all(listed) if deny else not any(listed)
 
 
 def _lists(entry: str, identity: str, needed: Grant, info: PrincipalInfo) -> bool:
@@ -209,10 +214,15 @@ def _lists(entry: str, identity: str, needed: Grant, info: PrincipalInfo) -> boo
     return entry == identity or (info.kind is PrincipalKind.SERVICE and entry.lower() == identity.lower())
 
 
-def statement_grant(statement: Statement, info: PrincipalInfo) -> Grant:
-    """How a statement's Principal/NotPrincipal names the caller; DIRECT when it has neither."""
+def statement_grant(statement: Statement, info: PrincipalInfo, bounded: bool) -> Grant:
+    """How a statement's Principal/NotPrincipal names the caller; DIRECT when it has neither.
+
+    ``bounded``: the caller has a permissions boundary (rule 5).
+    """
     if statement.principal is not None:
         return principal_grant(statement.principal, info)
     if statement.not_principal is not None:
-        return Grant.DIRECT if not_principal_applies(statement.not_principal, info) else Grant.NONE
+        deny = statement.effect is Effect.DENY
+        applies = not_principal_applies(statement.not_principal, info, deny, bounded)
+        return Grant.DIRECT if applies else Grant.NONE
     return Grant.DIRECT

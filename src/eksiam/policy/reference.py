@@ -79,7 +79,7 @@ def _conditions_hold(statement: Statement, context: RequestContext, substitute: 
             return False
         texts = [parse_template(v, substitute).substitute(context.values.get) for v in clause.values]
         resolved = [text for text in texts if text is not None]
-        if not resolved:
+        if not clause.values:
             return False
         if not clause_holds(spec, prepare_values(spec, resolved), context.values.get(clause.key.lower())):
             return False
@@ -87,13 +87,14 @@ def _conditions_hold(statement: Statement, context: RequestContext, substitute: 
 
 
 def matching(document: PolicyDocument, context: RequestContext) -> Iterator[tuple[Statement, Grant]]:
+    """The statements that apply to the request, each with how its principal names the caller."""
     substitute = document.substitutes_variables
     for statement in document.statements:
         if not _action_matches(statement, context.action):
             continue
         if not _resource_matches(statement, context, substitute):
             continue
-        grant = statement_grant(statement, context.principal)
+        grant = statement_grant(statement, context.principal, context.bounded)
         if grant is Grant.NONE or not _conditions_hold(statement, context, substitute):
             continue
         yield statement, grant

@@ -7,7 +7,9 @@ boundaries", "Session policies", AWS Organizations "SCP syntax" and "RCP syntax"
   Resource/NotResource required.
 * resource, rcp: Principal/NotPrincipal required; Action and Resource required.
 * trust: Principal/NotPrincipal required; Resource/NotResource prohibited; Action required.
-* IAM-stored kinds (identity, boundary, session, trust) require alphanumeric Sids.
+* IAM-stored kinds (identity, boundary, session, trust) require alphanumeric Sids and only the
+  characters tab, LF, CR and U+0020-U+00FF.
+* A wildcard inside an AWS principal ARN is refused in every kind.
 
 Errors come first in the order IAM reports them (syntax, version, Sid, actions, resources,
 principal, formats); ``parse_policy`` raises the first. Unknown actions, services and condition keys
@@ -57,7 +59,20 @@ def _path(statement: Statement, element: str = "") -> str:
     return f"{base}.{element}" if element else base
 
 
+def _texts(document: PolicyDocument) -> Iterator[str]:
+    yield from (text for text in (document.version, document.id) if text is not None)
+    for statement in document.statements:
+        yield from (statement.sid or "", *(statement.actions or ()), *(statement.not_actions or ()))
+        yield from (*(statement.resources or ()), *(statement.not_resources or ()))
+        for block in (statement.principal, statement.not_principal):
+            yield from (value for _, value in (block.entries if block is not None else ()))
+        for clause in statement.conditions:
+            yield from (clause.operator, clause.key, *clause.values)
+
+
 def _errors(document: PolicyDocument, kind: PolicyKind) -> Iterator[Finding]:
+    if kind in SID_ALPHANUMERIC and any(grammar.characters_problem(text) for text in _texts(document)):
+        yield Finding("ERROR", grammar.SYNTAX_ERROR, "$")
     version = grammar.version_problem(document.version)
     if version:
         yield Finding("ERROR", version, "$.Version")
@@ -84,6 +99,11 @@ def _statement_errors(statement: Statement, kind: PolicyKind) -> Iterator[Findin
     elif not resources:
         yield Finding("ERROR", grammar.NO_RESOURCES, _path(statement, "Resource"))
     has_principal = statement.principal is not None or statement.not_principal is not None
+    for block in (statement.principal, statement.not_principal):
+        for principal_type, value in block.entries if block is not None else ():
+            problem = grammar.principal_problem(principal_type, value)
+            if problem:
+                yield Finding("ERROR", problem, _path(statement, "Principal"))
     if kind in PRINCIPAL_REQUIRED and not has_principal:
         yield Finding("ERROR", grammar.NO_PRINCIPAL, _path(statement, "Principal"))
     if kind not in PRINCIPAL_REQUIRED and has_principal:

@@ -9,7 +9,9 @@ Rules (IAM User Guide, "IAM policy elements: Variables and tags"):
 3. ``${*}``, ``${?}`` and ``${$}`` stand for the literal characters ``*``, ``?`` and ``$``; a literal
    ``*``/``?`` never acts as a wildcard, and neither does one inside a substituted value.
 4. A variable whose key has no single value in the request (absent with no default, or a
-   multivalued key) has no value, and the element holding it does not match the request.
+   multivalued key) has no value: the Resource entry or condition value holding it matches
+   nothing. A negated operator therefore holds against it, as the "Policy variables with no
+   value" table says, while a positive one fails.
 
 Templates are parsed once per distinct string (cached); substitution is a join over prepared parts.
 """
@@ -17,7 +19,7 @@ Templates are parsed once per distinct string (cached); substitution is a join o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,30 +45,22 @@ class Template:
 
     text: str
     parts: tuple[TemplatePart, ...]
-
-    @property
-    def is_static(self) -> bool:
-        return all(isinstance(part, str) for part in self.parts)
-
-    @property
-    def static_text(self) -> str:
-        return "".join(part for part in self.parts if isinstance(part, str))
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(part.key for part in self.parts if isinstance(part, Variable))
+    is_static: bool
+    static_text: str  # the text with escapes resolved, meaningful when is_static
 
     def substitute(self, lookup: Lookup) -> str | None:
         """The text with variables replaced, or None when a variable has no value (rule 4)."""
+        if self.is_static:
+            return self.static_text
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
             values = lookup(part.key)
-            if values is not None and len(values) == 1:
+            if values and len(values) == 1:
                 out.append(_literal(values[0]))
-            elif values is None and part.default is not None:
+            elif not values and part.default is not None:
                 out.append(_literal(part.default))
             else:
                 return None
@@ -83,7 +77,7 @@ def _literal(value: str) -> str:
 def parse_template(text: str, substitute: bool) -> Template:
     """Locate variables in ``text``; with ``substitute=False`` (2008-10-17) everything is literal."""
     if not substitute or "${" not in text:
-        return Template(text, (text,))
+        return Template(text, (text,), True, text)
     parts: list[TemplatePart] = []
     position = 0
     for found in _VARIABLE.finditer(text):
@@ -103,8 +97,5 @@ def parse_template(text: str, substitute: bool) -> Template:
             merged[-1] = merged[-1] + part
         else:
             merged.append(part)
-    return Template(text, tuple(merged))
-
-
-def mapping_lookup(values: Mapping[str, tuple[str, ...]]) -> Lookup:
-    return values.get
+    static = all(isinstance(part, str) for part in merged)
+    return Template(text, tuple(merged), static, "".join(p for p in merged if isinstance(p, str)))

@@ -21,7 +21,8 @@ An operator name not in the registry is refused when the policy is parsed (valid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from eksiam.policy.operators import arns, binary, boolean, dates, ip, numeric, s
 from eksiam.policy.operators.family import Family
 from eksiam.policy.operators.null import null_matches
 
-__all__ = ["OperatorSpec", "clause_holds", "lookup_operator", "prepare_values", "OPERATOR_NAMES"]
+__all__ = ["OPERATOR_NAMES", "OperatorSpec", "clause_holds", "key_test", "lookup_operator", "prepare_values"]
 
 _FAMILIES: dict[str, Family] = {
     **strings.FAMILIES,
@@ -105,3 +106,31 @@ def clause_holds(spec: OperatorSpec, prepared: Sequence[Any], request: tuple[str
 def _value_passes(family: Family, converted: Any, prepared: Sequence[Any]) -> bool:
     matched = converted is not None and any(family.test(converted, p) for p in prepared)
     return matched != family.negated
+
+
+KeyValues = Mapping[str, tuple[str, ...]]
+
+
+def key_test(spec: OperatorSpec, prepared: tuple[Any, ...], key: str) -> Callable[[KeyValues], bool]:
+    """A test of one operator on one key with fixed policy values, specialised for the hot path.
+
+    The common shape (no qualifier, an equality family such as StringEquals or Bool) becomes a set
+    membership test; everything else goes through ``clause_holds`` with the same meaning.
+    """
+    family = spec.family
+    if family is None or spec.qualifier is not None or family.test is not operator.eq:
+        return lambda values: clause_holds(spec, prepared, values.get(key))
+    accepted = frozenset(prepared)
+    convert, negated, if_exists = family.convert, family.negated, spec.if_exists
+    missing = True if if_exists else negated
+
+    def holds(values: KeyValues) -> bool:
+        request = values.get(key)
+        if not request:
+            return missing
+        for value in request:
+            if convert(value) in accepted:
+                return not negated
+        return negated
+
+    return holds
