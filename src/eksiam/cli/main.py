@@ -7,6 +7,7 @@ import typer
 from eksiam import __version__
 from eksiam.cli.check import app as check_app
 from eksiam.cli.credentials import credentials
+from eksiam.cli.kubeconfig import update_kubeconfig
 from eksiam.cli.policy import app as policy_app
 from eksiam.cli.serve import serve
 from eksiam.cli.token import token
@@ -26,6 +27,7 @@ app.command()(serve)
 app.command()(credentials)
 app.command()(token)
 app.add_typer(check_app, name="check")
+app.command("update-kubeconfig")(update_kubeconfig)
 app.add_typer(policy_app, name="policy")
 
 

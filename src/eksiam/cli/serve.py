@@ -91,9 +91,13 @@ def serve(
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from eksiam.server.dual_protocol import dual_protocol_class
+
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=dual_protocol_class(HttpToolsProtocol, lambda: app.runtime.ssl_context),
         ws="none",
         loop=loop,
         lifespan="on",

@@ -9,6 +9,7 @@ close the store, so no acknowledged write is lost and no transaction is left ope
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,9 +18,11 @@ from starlette.types import ASGIApp
 from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.server.authentication import ResolvedKey
+from eksiam.server.dual_protocol import server_ssl_context
 from eksiam.server.metrics import Metrics
 from eksiam.server.mounts import MountPoint
 from eksiam.services import Services, build_services
+from eksiam.services.eks.certificates import ensure_cluster_ca, server_certificate
 from eksiam.storage import Store, open_store
 
 WORKER_THREADS = 16
@@ -43,6 +46,7 @@ class Runtime:
         self._services: Services | None = None
         self.mounted: list[tuple[str, ASGIApp]] = []
         self.on_ready: list[Callable[[Runtime], None]] = []
+        self.ssl_context: ssl.SSLContext | None = None
 
     @property
     def store(self) -> Store:
@@ -68,6 +72,7 @@ class Runtime:
         self._store = open_store(self.settings.data_url)
         self._services = build_services(self._store, self.clock, self.settings)
         self._services.credentials.ensure_root_credentials(self.settings.account_id)
+        self.ssl_context = _tls_context(self._store, self.settings, self.clock)
         self.mounted = [(m.prefix, m.build(self)) for m in self.mount_points]
         for hook in self.on_ready:
             hook(self)
@@ -79,3 +84,11 @@ class Runtime:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _tls_context(store: Store, settings: Settings, clock: Clock) -> ssl.SSLContext:
+    """The certificate the clusters' HTTPS endpoints present, signed by the store's cluster CA."""
+    now = clock.now()
+    ca = ensure_cluster_ca(store, now)
+    cert, key = server_certificate(ca, [settings.host, "127.0.0.1", "localhost", "::1"], now)
+    return server_ssl_context(cert, key)

@@ -141,7 +141,7 @@ class Clusters(EksBase):
             raise ResourceInUseException(f"Cluster already exists with name: {name}", clusterName=name)
 
         self.iam.ensure_service_linked_role(ctx, EKS_SERVICE)
-        key, issuer_id, ca = SigningKey.generate(), ids.hex_id(16), cluster_ca(ctx.now)
+        key, issuer_id = SigningKey.generate(), ids.hex_id(16)
         uid = uuid.uuid4().hex
         vpc = dict(resources_vpc_config)
         record: Record = {
@@ -149,7 +149,7 @@ class Clusters(EksBase):
             "arn": self._arn(ctx, f"cluster/{name}"),
             "createdAt": rec.stamp(ctx.now),
             "version": version or DEFAULT_VERSION,
-            "endpoint": f"{self.settings.endpoint_url}{KUBE_PREFIX}/{uid}",
+            "endpoint": f"{self.settings.endpoint_url.replace('http://', 'https://', 1)}{KUBE_PREFIX}/{uid}",
             "roleArn": role_arn,
             "resourcesVpcConfig": {
                 "subnetIds": list(vpc.get("subnetIds") or []),
@@ -178,7 +178,7 @@ class Clusters(EksBase):
             ),
             "identity": {"oidc": {"issuer": ""}},
             "status": "ACTIVE",
-            "certificateAuthority": {"data": ca},
+            "certificateAuthority": {"data": ""},
             "platformVersion": "eks.1",
             "tags": dict(tags or {}),
             "accessConfig": {"authenticationMode": mode},
@@ -204,6 +204,7 @@ class Clusters(EksBase):
                 now=ctx.now,
             )
             record["identity"] = {"oidc": {"issuer": issuer}}
+            record["certificateAuthority"] = {"data": cluster_ca(uow, ctx.now).data}
             uow.put(rec.CLUSTER, ctx.account, rec.key(ctx.region, name), record, create=True)
             uow.put(rec.CLUSTER_UID, "", uid, {"account": ctx.account, "region": ctx.region, "name": name})
             principal = creator_principal(ctx)
