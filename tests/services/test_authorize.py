@@ -326,3 +326,22 @@ def test_iam_service_operations_are_authorized(store: Store) -> None:
         guarded.create_role(alice, role_name="x", assume_role_policy_document=trust_policy())
     assert caught.value.code == "AccessDenied"
     assert world.iam.list_roles(world.admin)["Roles"] == []
+
+
+def test_untracked_writers_never_get_stale_answers(store: Store) -> None:
+    settings = Settings(account_id=ACCOUNT)
+    iam = IamService(store, ManualClock(NOW), settings)  # raw store: no generation bumps
+    authz = Authorizer(store, settings)
+    admin = context()
+    iam.create_user(admin, user_name="alice")
+    key = iam.create_access_key(admin, user_name="alice")["AccessKey"]["AccessKeyId"]
+    resolved = CredentialResolver(store, settings).lookup(key)
+    assert resolved is not None
+    alice = context(caller=resolved.caller)
+    iam.put_user_policy(
+        admin, user_name="alice", policy_name="p", policy_document=document(allow("iam:GetRole"))
+    )
+    authz.require(alice, "iam:GetRole", ROLE_ARN)
+    iam.delete_user_policy(admin, user_name="alice", policy_name="p")
+    with pytest.raises(AccessDenied):
+        authz.require(alice, "iam:GetRole", ROLE_ARN)

@@ -22,7 +22,9 @@ Rules:
 4. Compiled policies are cached per caller and checked against a per-account generation counter
    (``authz-generation`` record). ``track_policy_changes(store)`` wraps the store the services write
    through and bumps the counter in the same transaction as any change to a record kind that feeds
-   authorization, so a cached allow can never outlive the policy change that revokes it.
+   authorization, so a cached allow can never outlive the policy change that revokes it. While the
+   counter is 0 (no tracked write yet: services may be writing through an untracked store) nothing
+   is served from the cache.
 """
 
 from __future__ import annotations
@@ -216,7 +218,7 @@ class Authorizer:
         generation = self.store.read(lambda uow: current_generation(uow, caller.account))
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit[0] == generation:
+            if hit is not None and hit[0] == generation and generation > 0:
                 self._cache.move_to_end(key)
                 return hit[1], hit[2]
         generation, found = self.store.read(lambda uow: self._gather(uow, caller))

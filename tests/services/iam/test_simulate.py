@@ -227,3 +227,39 @@ def test_matched_statements_carry_positions(iam: Any, ctx: CallContext) -> None:
     matched = out["EvaluationResults"][0]["MatchedStatements"][0]
     assert matched["StartPosition"] == {"Line": 1, "Column": 41}
     assert matched["EndPosition"]["Line"] == 1
+
+
+def test_context_keys_of_custom_and_principal_policies(iam: Any, ctx: CallContext) -> None:
+    conditional = document(
+        {
+            "Effect": "Allow",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:RequestedRegion": "eu-west-1", "s3:prefix": "home/"},
+                "Bool": {"aws:SecureTransport": "true"},
+            },
+        },
+        {
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"AWS:SourceIp": "1.2.3.4/32"}},
+        },
+    )
+    keys = iam.get_context_keys_for_custom_policy(ctx, policy_input_list=[conditional])["ContextKeyNames"]
+    assert keys == ["aws:RequestedRegion", "s3:prefix", "aws:SecureTransport", "AWS:SourceIp"]
+    user = iam.create_user(ctx, user_name="carol")["User"]
+    iam.put_user_policy(ctx, user_name="carol", policy_name="p", policy_document=conditional)
+    extra = document(
+        {
+            "Effect": "Allow",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+        }
+    )
+    principal = iam.get_context_keys_for_principal_policy(
+        ctx, policy_source_arn=user["Arn"], policy_input_list=[extra]
+    )
+    assert principal["ContextKeyNames"] == keys

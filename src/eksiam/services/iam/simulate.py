@@ -19,10 +19,13 @@ Rules:
    (``AdministratorAccess``) or the input's position (``PolicyInputList.1``), ``SourcePolicyType``
    is ``IAM Policy`` (``Resource Policy`` for the resource policy). Positions are 1-based line and
    column of the statement's opening brace and of the character after its closing brace.
+5. GetContextKeysFor{Principal,Custom}Policy list the condition keys the same policies use, each
+   once (keys are case-insensitive), so a caller knows which ContextEntries a simulation needs.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +121,19 @@ def statement_spans(document: str) -> list[tuple[tuple[int, int], tuple[int, int
     return spans
 
 
+def context_keys(documents: Sequence[str]) -> list[str]:
+    """Condition keys the documents use, first spelling kept, each once (case-insensitive)."""
+    seen: dict[str, str] = {}
+    for text in documents:
+        _compile(text, PolicyKind.IDENTITY, "context-keys")
+        statements = json.loads(text).get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            for block in (statement.get("Condition") or {}).values():
+                for key in block:
+                    seen.setdefault(key.lower(), key)
+    return list(seen.values())
+
+
 def _position(at: tuple[int, int]) -> dict[str, int]:
     return {"Line": at[0], "Column": at[1]}
 
@@ -206,6 +222,26 @@ class Simulation(IamBase):
             caller_arn or self._arn(ctx, "user", SIMULATED_CALLER),
             (action_names, resource_arns, resource_owner, context_entries, max_items, marker),
         )
+
+    @validated
+    def get_context_keys_for_principal_policy(
+        self, ctx: CallContext, *, policy_source_arn: str, policy_input_list: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Condition keys of the entity's policies (a user's include its groups') and the inputs."""
+        self._require(ctx, "GetContextKeysForPrincipalPolicy", policy_source_arn)
+        kind, name = _entity_of(policy_source_arn, ctx.account)
+        found = self._read(lambda uow: _gather(uow, ctx.account, kind, name))
+        if not found.exists:
+            raise NoSuchEntity.entity(kind, name)
+        documents = [s.document for s in found.identity] + list(policy_input_list or ())
+        return {"ContextKeyNames": context_keys(documents)}
+
+    @validated
+    def get_context_keys_for_custom_policy(
+        self, ctx: CallContext, *, policy_input_list: list[str]
+    ) -> dict[str, Any]:
+        self._require(ctx, "GetContextKeysForCustomPolicy", "*")
+        return {"ContextKeyNames": context_keys(policy_input_list)}
 
 
 _Query = tuple[
