@@ -141,3 +141,18 @@ def test_protected_role_description_and_tags_may_change(iam: IamService, ctx: Ca
     iam.tag_role(ctx, role_name="slr", tags=[{"Key": "k", "Value": "v"}])
     role = iam.get_role(ctx, role_name="slr")["Role"]
     assert role["Description"] == "again" and role["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_account_summary_counts_against_quotas(iam: IamService, ctx: CallContext, make_role, make_policy) -> None:
+    make_role("a")
+    make_role("b")
+    arn = make_policy("p")["Arn"]
+    iam.create_policy_version(ctx, policy_arn=arn, policy_document=identity_policy("s3:Put*"))
+    iam.create_user(ctx, user_name="u")
+    iam.delete_role(ctx, role_name="b")
+    summary = iam.get_account_summary(ctx)["SummaryMap"]
+    assert summary["Roles"] == 1 and summary["RolesQuota"] == 1000
+    assert summary["Users"] == 1 and summary["UsersQuota"] == 5000
+    assert summary["Policies"] == 1 and summary["PolicyVersionsInUse"] == 2
+    assert summary["AttachedPoliciesPerRoleQuota"] == 10 and summary["AssumeRolePolicySizeQuota"] == 2048
+    assert iam.get_account_summary(context(OTHER_ACCOUNT))["SummaryMap"]["Roles"] == 0

@@ -1,5 +1,6 @@
 """GetAccountAuthorizationDetails: every user, group, role and managed policy of the account with
-their relations and documents in one paged listing (IAM API reference).
+their relations and documents in one paged listing (IAM API reference); GetAccountSummary: entity
+counts next to their quotas.
 
 Filter values ``User``, ``Group``, ``Role``, ``LocalManagedPolicy``, ``AWSManagedPolicy`` choose the
 sections; without a filter all are returned. AWS managed policies appear when this account uses
@@ -13,9 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from eksiam.services.context import CallContext
-from eksiam.services.iam import lookup, views
+from eksiam.services.iam import lookup, quotas, views
 from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.documents import INLINE_POLICY_MAX, MANAGED_POLICY_MAX, TRUST_POLICY_MAX
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.paging import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from eksiam.storage import Record, UnitOfWork
@@ -29,6 +31,20 @@ _OUTPUT = {
     "AWSManagedPolicy": "Policies",
 }
 _CHUNK = 200
+# Values IAM reports for features eksiam does not model (no MFA, certificates or passwords).
+_UNMODELLED_SUMMARY = {
+    "ServerCertificates": 0,
+    "ServerCertificatesQuota": 20,
+    "SigningCertificatesPerUserQuota": 2,
+    "MFADevices": 0,
+    "MFADevicesInUse": 0,
+    "AccountMFAEnabled": 0,
+    "AccountAccessKeysPresent": 0,
+    "AccountPasswordPresent": 0,
+    "AccountSigningCertificatesPresent": 0,
+    "PolicyVersionsInUseQuota": 10000,
+    "GlobalEndpointTokenVersion": 1,
+}
 
 
 def _inline(uow: UnitOfWork, account: str, entity_type: str, name: str) -> list[dict[str, str]]:
@@ -152,3 +168,42 @@ class AccountDetails(IamBase):
             return out
 
         return self._read(run)
+
+    @validated
+    def get_account_summary(self, ctx: CallContext) -> dict[str, Any]:
+        """SummaryMap keys from the model's summaryKeyType; counts come from the quota usage records."""
+        self._require(ctx, "GetAccountSummary", "*")
+        q = self.quotas
+
+        def run(uow: UnitOfWork) -> dict[str, int]:
+            def used(kind: str) -> int:
+                return quotas.usage(uow, ctx.account, kind)
+
+            return {
+                **_UNMODELLED_SUMMARY,
+                "Users": used(r.USER),
+                "UsersQuota": q.users,
+                "Groups": used(r.GROUP),
+                "GroupsQuota": q.groups,
+                "Roles": used(r.ROLE),
+                "RolesQuota": q.roles,
+                "Policies": used(r.POLICY),
+                "PoliciesQuota": q.policies,
+                "InstanceProfiles": used(r.INSTANCE_PROFILE),
+                "InstanceProfilesQuota": q.instance_profiles,
+                "Providers": used(r.OIDC_PROVIDER),
+                "PolicyVersionsInUse": uow.count(r.POLICY_VERSION, ctx.account),
+                "VersionsPerPolicyQuota": q.versions_per_policy,
+                "GroupsPerUserQuota": q.groups_per_user,
+                "AccessKeysPerUserQuota": q.access_keys_per_user,
+                "AttachedPoliciesPerGroupQuota": q.policies_per_group,
+                "AttachedPoliciesPerRoleQuota": q.policies_per_role,
+                "AttachedPoliciesPerUserQuota": q.policies_per_user,
+                "PolicySizeQuota": MANAGED_POLICY_MAX,
+                "AssumeRolePolicySizeQuota": TRUST_POLICY_MAX,
+                "UserPolicySizeQuota": INLINE_POLICY_MAX["user"],
+                "GroupPolicySizeQuota": INLINE_POLICY_MAX["group"],
+                "RolePolicySizeQuota": INLINE_POLICY_MAX["role"],
+            }
+
+        return {"SummaryMap": self._read(run)}

@@ -80,7 +80,9 @@ def _check(shape: Any, value: Any, where: str, out: list[str]) -> None:
 def validation_failures(operation: str, params: Mapping[str, Any]) -> list[str]:
     """Constraint failures for ``params`` keyed by the model's member names (``RoleName``)."""
     out: list[str] = []
-    _check(iam_model().operation_model(operation).input_shape, params, "", out)
+    shape = iam_model().operation_model(operation).input_shape
+    if shape is not None:
+        _check(shape, params, "", out)
     return out
 
 

@@ -14,6 +14,8 @@ from eksiam.services.iam.instance_profiles import InstanceProfiles
 from eksiam.services.iam.oidc_providers import OidcProviders
 from eksiam.services.iam.policies import Policies
 from eksiam.services.iam.roles import Roles
+from eksiam.services.iam.service_linked_roles import ServiceLinkedRoles
+from eksiam.services.iam.simulate import Simulation
 from eksiam.services.iam.tags import TagOperations
 from eksiam.services.iam.users import Users
 
@@ -30,5 +32,7 @@ class IamService(
     OidcProviders,
     TagOperations,
     AccountDetails,
+    ServiceLinkedRoles,
+    Simulation,
 ):
     """IAM over the storage contract; construct with ``(store, clock, settings)``."""
