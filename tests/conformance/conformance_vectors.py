@@ -9,6 +9,8 @@ Rules for the vectors, so that they stay evidence of AWS behaviour and not of ou
 2. The case format mirrors `eksiam policy simulate`: principal, action, resource, resource_account,
    policies, boundary, resource_policy, session_policies, scps (one list per organization level,
    root first), rcps (same), context (key -> string or list of strings; an empty list is an empty set).
+   Optional `missing` lists the policy types an implicit deny must name as lacking an allow, and
+   `deny_from` the policy type whose Deny statement an explicit deny must name.
 3. The files are read with PyYAML's BaseLoader: every scalar stays a string, exactly as a JSON policy
    or a request context would carry it (no YAML 1.1 dates, booleans or numbers sneaking in).
    A policy may be written as a full document, as one statement, or as a list of statements; the
@@ -83,7 +85,7 @@ def as_document(policy: Any) -> Any:
 
 def run_decision(vector: Vector) -> None:
     """Turn one decision vector into Request/PolicySet through the public API and check the result."""
-    from eksiam.policy import PolicyKind, PolicySet, Request, evaluate, parse_policy
+    from eksiam.policy import PolicyKind, PolicySet, Request, evaluate, explain, parse_policy
 
     case = vector.body
     expect = case["expect"]
@@ -134,6 +136,16 @@ def run_decision(vector: Vector) -> None:
     )
     assert decision.allowed is (expect == "Allow")
     assert decision.to_dict()["decision"] == expect
+    assert explain(decision).strip(), f"{vector.id}: empty explanation"
+    if expect == "ExplicitDeny":
+        deciding = [m for m in decision.matched if m.effect == "Deny"]
+        assert deciding, f"{vector.id}: an explicit deny must name the Deny statement that decided it"
+        if "deny_from" in case:
+            kinds = {m.policy_kind.value for m in deciding}
+            assert case["deny_from"] in kinds, f"{vector.id}: deny came from {kinds}, not {case['deny_from']}"
+    for kind in case.get("missing", []):
+        missing = [m.value for m in decision.missing]
+        assert kind in missing, f"{vector.id}: {kind} should be named as lacking an allow, got {missing}"
 
 
 def run_validation(vector: Vector) -> None:
