@@ -71,7 +71,12 @@ class ServiceInfo:
 
 @cache
 def service_info(name: str) -> ServiceInfo:
-    model = service_model(name)
+    return info_for(service_model(name))
+
+
+def info_for(model: ServiceModel) -> ServiceInfo:
+    """The wire facts of any botocore ServiceModel (tests build synthetic ones)."""
+    name = model.service_name
     errors = {error_code(shape): shape for shape in model.error_shapes}
     if model.protocol == "query":
         validation = "ValidationError"

@@ -110,6 +110,17 @@ def _string(node: Any) -> Any:
     return node
 
 
+def _member_keys(member: Shape, name: str) -> tuple[str, ...]:
+    """Keys a member may arrive under: a flattened list whose items are renamed comes as
+    ``Item.1``, ``Item.2`` (botocore replaces the member name), but an empty one as ``Flat=``."""
+    own = wire_name(member, name)
+    if isinstance(member, ListShape) and member.serialization.get("flattened"):
+        item = wire_name(member.member, own)
+        if item != own:
+            return (item, own)
+    return (own,)
+
+
 class QueryInputCompiler(ShapeCompiler[Reader]):
     _compile_string = staticmethod(lambda shape: _string)
     _compile_integer = staticmethod(lambda shape: _scalar(_to_int, "an integer"))
@@ -121,7 +132,7 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
     _compile_double = _compile_float
 
     def _compile_structure(self, shape: StructureShape) -> Reader:
-        members = [(name, wire_name(m, name), self.compile(m)) for name, m in shape.members.items()]
+        members = [(name, _member_keys(m, name), self.compile(m)) for name, m in shape.members.items()]
 
         def read(node: Any) -> Any:
             if not isinstance(node, dict):
@@ -129,8 +140,12 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
                     return {}
                 raise BadValue(node, "a structure")
             out: dict[str, Any] = {}
-            for name, wire, reader in members:
+            for name, keys, reader in members:
+                wire = keys[0]
                 child = node.get(wire)
+                if child is None and len(keys) > 1:
+                    wire = keys[1]
+                    child = node.get(wire)
                 if child is not None:
                     try:
                         out[name] = reader(child)
