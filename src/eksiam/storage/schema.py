@@ -8,7 +8,10 @@ Rules:
    https://www.postgresql.org/docs/current/collation.html). Without it ``list`` would follow the
    server's locale and a page boundary (``after``) would skip or repeat records.
 2. The primary key ``(kind, account, key)`` is the only index: ``get`` is a point lookup and a prefix
-   listing is a range scan over it, so neither grows with the number of other records.
+   listing is a range scan over it, so neither grows with the number of other records. On SQLite the
+   table is ``WITHOUT ROWID`` (https://www.sqlite.org/withoutrowid.html): rows live in the key's
+   B-tree, so a page of a listing is one contiguous read instead of an index walk plus a row lookup
+   per record.
 3. ``data`` is the record's JSON text. A record is read and written whole; nothing queries inside it.
 4. These tables are the schema at the newest version; ``migrations.py`` creates and upgrades them.
 """
@@ -33,6 +36,7 @@ records = Table(
     Column("key", _ordered_text(), nullable=False),
     Column("data", Text(), nullable=False),
     PrimaryKeyConstraint("kind", "account", "key", name="records_pkey"),
+    sqlite_with_rowid=False,
 )
 
 schema_version = Table(

@@ -24,8 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Executable, and_, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, CursorResult, Executable, and_, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from eksiam.storage import migrations
@@ -46,8 +45,12 @@ _IDENTITY = and_(
 )
 _GET = select(records.c.data).where(_IDENTITY)
 _DELETE = records.delete().where(_IDENTITY)
-_INSERTS: dict[str, Callable[..., Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-_PRIMARY_KEY = [records.c.kind, records.c.account, records.c.key]
+# ON CONFLICT is spelled the same by SQLite (3.24+, RETURNING 3.35+) and PostgreSQL. The statements are
+# text because SQLAlchemy 2.0 cannot cache the dialects' own Insert constructs (``inherit_cache =
+# False``): compiling the upsert on every put cost more than executing it.
+_INSERT = f"INSERT INTO {records.name} (kind, account, key, data) VALUES (:kind, :account, :key, :data)"
+_UPSERT = text(f"{_INSERT} ON CONFLICT (kind, account, key) DO UPDATE SET data = excluded.data")
+_CREATE = text(f"{_INSERT} ON CONFLICT (kind, account, key) DO NOTHING RETURNING kind")
 
 
 def _prefix_end(prefix: str) -> str | None:
@@ -106,24 +109,18 @@ class SqlUnitOfWork:
 
     def get(self, kind: str, account: str, key: str) -> Record | None:
         row = self._execute(_GET, _checked(kind=kind, account=account, key=key)).first()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else json.loads(row[0])
 
     def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
         self._require_writable()
         if not isinstance(data, Mapping):
             raise TypeError(f"a record is a dict, not {type(data).__name__}")
         values = _checked(kind=kind, account=account, key=key)
-        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-        insert = _INSERTS[self._live().dialect.name](records).values(**values, data=text)
-        if create:
-            # rowcount of an INSERT is not reported by every driver (psycopg gives -1): ask RETURNING
-            taken = insert.on_conflict_do_nothing(index_elements=_PRIMARY_KEY).returning(records.c.kind)
-            if self._execute(taken).first() is None:
-                raise AlreadyExists(kind, account, key)
-        else:
-            self._execute(
-                insert.on_conflict_do_update(index_elements=_PRIMARY_KEY, set_={"data": insert.excluded.data})
-            )
+        params = {**values, "data": json.dumps(data, separators=(",", ":"), allow_nan=False)}
+        if not create:
+            self._execute(_UPSERT, params)
+        elif self._execute(_CREATE, params).first() is None:  # RETURNING: INSERT rowcounts vary by driver
+            raise AlreadyExists(kind, account, key)
 
     def delete(self, kind: str, account: str, key: str) -> bool:
         self._require_writable()
@@ -132,13 +129,16 @@ class SqlUnitOfWork:
     def _range(self, kind: str, account: str, prefix: str, after: str | None) -> list[Any]:
         _checked(kind=kind, account=account, prefix=prefix, **({} if after is None else {"after": after}))
         conditions = [records.c.kind == kind, records.c.account == account]
-        if prefix:
-            conditions.append(records.c.key >= prefix)
-            end = _prefix_end(prefix)
-            if end is not None:
-                conditions.append(records.c.key < end)
-        if after is not None:
+        # One lower bound only: given two, SQLite may seek by the prefix and filter up to ``after``,
+        # which makes a late page cost as much as every page before it. Python compares str by
+        # code point, which is UTF-8 byte order, the order the database uses.
+        if after is not None and after >= prefix:
             conditions.append(records.c.key > after)
+        elif prefix:
+            conditions.append(records.c.key >= prefix)
+        end = _prefix_end(prefix) if prefix else None
+        if end is not None:
+            conditions.append(records.c.key < end)
         return conditions
 
     def list(
@@ -156,7 +156,7 @@ class SqlUnitOfWork:
         query = query.order_by(records.c.key)
         if limit is not None:
             query = query.limit(limit)
-        return [(key, dict(json.loads(data))) for key, data in self._execute(query)]
+        return [(key, json.loads(data)) for key, data in self._execute(query)]
 
     def count(self, kind: str, account: str, *, prefix: str = "") -> int:
         query = select(func.count()).select_from(records).where(*self._range(kind, account, prefix, None))
