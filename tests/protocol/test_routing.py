@@ -134,3 +134,15 @@ def test_is_aws_request_leaves_server_paths_alone(endpoint: AwsEndpoint) -> None
     assert not endpoint.is_aws_request(HttpRequest("GET", "/_eksiam/health"))
     assert not endpoint.is_aws_request(HttpRequest("GET", "/id/ABC/.well-known/openid-configuration"))
     assert not endpoint.is_aws_request(HttpRequest("GET", "/api/v1/namespaces"))
+
+
+def test_presigned_get_caller_identity_routes_to_sts(endpoint: AwsEndpoint, auth: Recorder) -> None:
+    """The shape of an EKS bearer token's URL (k8s-aws-v1.<base64url of a presigned STS GET>)."""
+    query = (
+        "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIDEXAMPLE%2F20240501%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20240501T000000Z"
+        "&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=00"
+    )
+    response = endpoint.handle(HttpRequest("GET", "/", query, [("x-k8s-aws-id", "prod")]))
+    assert response.status == 200
+    assert [(r.service, r.operation) for r in auth.routed] == [("sts", "GetCallerIdentity")]
