@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from eksiam.clock import Clock
 from eksiam.config import Settings
+from eksiam.services.authorize import AccessDenied, Authorizer
+from eksiam.services.authz_generation import track_policy_changes
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.credentials import CredentialResolver
 from eksiam.services.eks import EksAuthService, EksService
 from eksiam.services.iam import IamService
+from eksiam.services.iam.managed_policies import AwsManagedPolicies
 from eksiam.services.sts import StsService
 from eksiam.storage.interface import Store
 
@@ -23,22 +26,30 @@ class Services:
     eks: EksService
     eks_auth: EksAuthService
     credentials: CredentialResolver
+    authorizer: Authorizer
 
 
 def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
-    iam = IamService(store, clock, settings)
-    sts = StsService(store, clock, settings)
-    eks = EksService(store, clock, settings, iam)
+    store = track_policy_changes(store)  # policy changes invalidate the authorizer's cache
+    authorizer = Authorizer(store, settings)
+    iam = IamService(store, clock, settings, catalog=AwsManagedPolicies(), authorizer=authorizer)
+    sts = StsService(store, clock, settings, authorizer=authorizer)
+    eks = EksService(store, clock, settings, iam, authorizer)
+    for service in EksService.SERVICE_LINKED_ROLE_SERVICES:
+        iam.register_usage_provider(service, eks.role_usage(service))
     return Services(
         iam=iam,
         sts=sts,
         eks=eks,
         eks_auth=EksAuthService(eks, sts),
         credentials=CredentialResolver(store, settings, clock),
+        authorizer=authorizer,
     )
 
 
 __all__ = [
+    "AccessDenied",
+    "Authorizer",
     "CallContext",
     "Caller",
     "CallerKind",

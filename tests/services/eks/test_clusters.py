@@ -36,7 +36,8 @@ def test_cluster_role_must_trust_eks(world):
         world.cluster(role_arn=wrong)
     assert err.value.code == "InvalidParameterException"
     assert err.value.message == (
-        f"Role with arn: {wrong}, could not be assumed because it does not exist or the trusted entity is not correct"
+        f"Role with arn: {wrong}, could not be assumed because it does not exist "
+        "or the trusted entity is not correct"
     )
     missing = f"arn:aws:iam::{ACCOUNT}:role/NoSuchRole"
     with pytest.raises(ServiceError) as err:
@@ -62,16 +63,14 @@ def test_unknown_cluster_is_not_found(world):
 
 def test_service_linked_role_cannot_be_deleted_while_a_cluster_uses_it(world):
     cluster = world.cluster()
-    task = world.iam.delete_service_linked_role(world.ctx, role_name=SLR)["DeletionTaskId"]
-    status = world.iam.get_service_linked_role_deletion_status(world.ctx, deletion_task_id=task)
+    status = world.deletion_status(SLR)
     assert status["Status"] == "FAILED"
     usage = status["Reason"]["RoleUsageList"]
     assert usage == [{"Region": "us-east-1", "Resources": [cluster["arn"]]}]
     assert world.iam.get_role(world.ctx, role_name=SLR)["Role"]["RoleName"] == SLR
 
     world.eks.delete_cluster(world.ctx, name="demo")
-    task = world.iam.delete_service_linked_role(world.ctx, role_name=SLR)["DeletionTaskId"]
-    assert world.iam.get_service_linked_role_deletion_status(world.ctx, deletion_task_id=task)["Status"] == "SUCCEEDED"
+    assert world.deletion_status(SLR)["Status"] == "SUCCEEDED"
     with pytest.raises(ServiceError):
         world.iam.get_role(world.ctx, role_name=SLR)
 
@@ -80,16 +79,16 @@ def test_a_new_cluster_recreates_a_deleted_service_linked_role(world):
     role = world.cluster_role()
     world.cluster("one", role)
     world.eks.delete_cluster(world.ctx, name="one")
-    task = world.iam.delete_service_linked_role(world.ctx, role_name=SLR)["DeletionTaskId"]
-    world.iam.get_service_linked_role_deletion_status(world.ctx, deletion_task_id=task)
+    assert world.deletion_status(SLR)["Status"] == "SUCCEEDED"
     world.cluster("two", role)
     assert world.iam.get_role(world.ctx, role_name=SLR)["Role"]["RoleName"] == SLR
 
 
 def test_delete_cluster_refused_while_node_groups_remain(world):
     world.cluster()
-    world.eks.create_nodegroup(world.ctx, cluster_name="demo", nodegroup_name="ng", subnets=["s"],
-                               node_role=world.node_role())
+    world.eks.create_nodegroup(
+        world.ctx, cluster_name="demo", nodegroup_name="ng", subnets=["s"], node_role=world.node_role()
+    )
     with pytest.raises(ServiceError) as err:
         world.eks.delete_cluster(world.ctx, name="demo")
     assert err.value.code == "ResourceInUseException" and "ng" in err.value.message
@@ -102,9 +101,12 @@ def test_creator_gets_a_cluster_admin_access_entry(world):
     world.cluster()
     entries = world.eks.list_access_entries(world.ctx, cluster_name="demo")["accessEntries"]
     assert entries == [f"arn:aws:iam::{ACCOUNT}:root"]
-    policies = world.eks.list_associated_access_policies(world.ctx, cluster_name="demo", principal_arn=entries[0])
+    policies = world.eks.list_associated_access_policies(
+        world.ctx, cluster_name="demo", principal_arn=entries[0]
+    )
     assert [p["policyArn"] for p in policies["associatedAccessPolicies"]] == [
-        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"]
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    ]
 
 
 def test_connector_registration_needs_an_ssm_trusting_agent_role(world):
@@ -115,10 +117,15 @@ def test_connector_registration_needs_an_ssm_trusting_agent_role(world):
         '"ssmmessages:OpenDataChannel","ssmmessages:OpenControlChannel"],"Resource":"*"}]}'
     )
     role = world.role("AmazonEKSConnectorAgentRole", "ssm.amazonaws.com")
-    world.iam.put_role_policy(world.ctx, role_name="AmazonEKSConnectorAgentRole",
-                              policy_name="AmazonEKSConnectorAgentPolicy", policy_document=agent_policy)
-    cluster = world.eks.register_cluster(world.ctx, name="onprem",
-                                         connector_config={"roleArn": role, "provider": "OTHER"})["cluster"]
+    world.iam.put_role_policy(
+        world.ctx,
+        role_name="AmazonEKSConnectorAgentRole",
+        policy_name="AmazonEKSConnectorAgentPolicy",
+        policy_document=agent_policy,
+    )
+    cluster = world.eks.register_cluster(
+        world.ctx, name="onprem", connector_config={"roleArn": role, "provider": "OTHER"}
+    )["cluster"]
     assert cluster["status"] == "PENDING"
     assert cluster["connectorConfig"]["roleArn"] == role and cluster["connectorConfig"]["activationId"]
     slr = world.iam.get_role(world.ctx, role_name="AWSServiceRoleForAmazonEKSConnector")["Role"]
@@ -126,7 +133,9 @@ def test_connector_registration_needs_an_ssm_trusting_agent_role(world):
 
     no_policy = world.role("BareAgent", "ssm.amazonaws.com")
     with pytest.raises(ServiceError) as err:
-        world.eks.register_cluster(world.ctx, name="other", connector_config={"roleArn": no_policy, "provider": "OTHER"})
+        world.eks.register_cluster(
+            world.ctx, name="other", connector_config={"roleArn": no_policy, "provider": "OTHER"}
+        )
     assert err.value.code == "InvalidParameterException" and "ssmmessages" in err.value.message
 
 
