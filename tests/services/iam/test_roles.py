@@ -344,3 +344,38 @@ def test_role_quota_is_enforced(store, ctx: CallContext) -> None:
     assert err.value.message == "Cannot exceed quota for RolesPerAccount: 2"
     small.delete_role(ctx, role_name="a")
     small.create_role(ctx, role_name="c", assume_role_policy_document=trust_policy())
+
+
+def _trust_aws(*principals: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+
+
+def test_trust_policy_naming_a_missing_role_is_invalid_principal(iam: IamService, ctx: CallContext) -> None:
+    missing = "arn:aws:iam::123456789012:role/ghost"
+    with pytest.raises(MalformedPolicyDocument) as err:
+        iam.create_role(ctx, role_name="r", assume_role_policy_document=_trust_aws(missing))
+    assert err.value.message == f'Invalid principal in policy: "AWS":"{missing}"'
+    with pytest.raises(NoSuchEntity):
+        iam.get_role(ctx, role_name="r")
+
+
+def test_trust_policy_naming_existing_entities_is_accepted(
+    iam: IamService, ctx: CallContext, make_role
+) -> None:
+    caller = make_role("caller", path="/ci/")["Arn"]
+    iam.create_user(ctx, user_name="alice")
+    document = _trust_aws(
+        caller, "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:root", "111122223333"
+    )
+    assert iam.create_role(ctx, role_name="target", assume_role_policy_document=document)
+    with pytest.raises(MalformedPolicyDocument):
+        iam.update_assume_role_policy(
+            ctx, role_name="target", policy_document=_trust_aws("arn:aws:iam::123456789012:role/caller")
+        )  # the role lives under /ci/: this ARN names no role

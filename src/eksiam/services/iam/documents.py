@@ -5,12 +5,19 @@ The engine (``eksiam.policy.parse_policy``) decides whether a document is well f
 inline policies (also when the managed policy later serves as a permissions boundary). Its
 ``MalformedPolicyDocument`` becomes IAM's error of the same name with the engine's message.
 
+A trust policy may name IAM users and roles as ``AWS`` principals; IAM refuses one that does not
+exist (``Invalid principal in policy: "AWS":"<arn>"``, iam-rules.md 4). ``named_principals`` lists
+the user and role ARNs so the role operations can check them against the store.
+
 Sizes are characters without whitespace (``names.policy_size``), each with the quota text AWS
 sends (iam-rules.md 3.2).
 """
 
 from __future__ import annotations
 
+import json
+
+from eksiam.arn import Arn, InvalidArn
 from eksiam.policy import MalformedPolicyDocument as EngineMalformed
 from eksiam.policy import PolicyKind, parse_policy
 from eksiam.services.iam.errors import LimitExceeded, MalformedPolicyDocument
@@ -45,3 +52,24 @@ def check_inline_total(entity_type: str, entity_name: str, documents: list[str])
     limit = INLINE_POLICY_MAX[entity_type]
     if sum(policy_size(d) for d in documents) > limit:
         raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {entity_type} {entity_name}")
+
+
+def named_principals(document: str) -> list[tuple[str, str, str, str]]:
+    """``(arn, account, kind, name)`` of every IAM user or role ARN among the ``AWS`` principals.
+
+    Wildcards, account ids, root ARNs and session ARNs name no stored entity and are left out.
+    """
+    found = []
+    statements = json.loads(document).get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal")
+        aws = principal.get("AWS", []) if isinstance(principal, dict) else []
+        for value in [aws] if isinstance(aws, str) else aws:
+            try:
+                arn = Arn.parse(value)
+            except InvalidArn:
+                continue
+            kind = arn.resource_type
+            if arn.service == "iam" and kind in ("user", "role") and "*" not in value and "?" not in value:
+                found.append((value, arn.account, kind, arn.resource.rsplit("/", 1)[-1]))
+    return found

@@ -19,8 +19,13 @@ from eksiam.services.context import CallContext
 from eksiam.services.iam import boundaries, lookup, quotas, views
 from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase
-from eksiam.services.iam.documents import check_trust_policy
-from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, UnmodifiableEntity
+from eksiam.services.iam.documents import check_trust_policy, named_principals
+from eksiam.services.iam.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    MalformedPolicyDocument,
+    UnmodifiableEntity,
+)
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.paging import paginate_by_path
 from eksiam.services.iam.tags import check_new_tags
@@ -44,6 +49,16 @@ def role_delete_conflict(uow: UnitOfWork, account: str, role: Record) -> str | N
     if uow.list(r.ROLE_INSTANCE_PROFILE, account, prefix=r.name_key(role["RoleName"]) + "|", limit=1):
         return "Cannot delete entity, must remove roles from instance profile first."
     return None
+
+
+def check_principals_exist(uow: UnitOfWork, account: str, document: str) -> None:
+    """Users and roles a trust policy names must exist, when their account is this one."""
+    for arn, owner, kind, name in named_principals(document):
+        if owner != account:
+            continue
+        entity = uow.get(kind, owner, r.name_key(name))
+        if entity is None or entity["Arn"] != arn:
+            raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
 
 
 def note_role_used(uow: UnitOfWork, account: str, role_name: str, when: datetime, region: str) -> None:
@@ -90,6 +105,7 @@ class Roles(IamBase):
             entity = dict(record)
             if uow.get(r.ROLE, ctx.account, r.name_key(role_name)) is not None:
                 raise EntityAlreadyExists.entity("role", role_name)
+            check_principals_exist(uow, ctx.account, assume_role_policy_document)
             quotas.consume(uow, ctx.account, r.ROLE, self.quotas)
             if permissions_boundary is not None:
                 boundaries.set_boundary(
@@ -153,9 +169,10 @@ class Roles(IamBase):
     def update_assume_role_policy(
         self, ctx: CallContext, *, role_name: str, policy_document: str
     ) -> dict[str, Any]:
-        def change(_uow: UnitOfWork, role: Record) -> None:
+        def change(uow: UnitOfWork, role: Record) -> None:
             guard_modifiable(role)
             check_trust_policy(policy_document)
+            check_principals_exist(uow, ctx.account, policy_document)
             role["AssumeRolePolicyDocument"] = policy_document
 
         self._update(ctx, role_name, "UpdateAssumeRolePolicy", change)
