@@ -395,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         differ = [i for i, theirs_i in zip(sample, theirs, strict=True) if ours[i] != theirs_i]
         by_index = dict(zip(sample, theirs, strict=True))
         print(f"eksiam vs iam-simulate: {len(differ)} of {len(sample)} sampled decisions differ")
+        actions = Counter(workload["requests"][i]["action"].split(":")[0] for i in differ)
+        print(f"  by service: {dict(actions)}")
         for i in differ[:8]:
             print(f"  eksiam={ours[i]} iam-simulate={by_index[i]}: {describe(workload, i)}")
     else:
