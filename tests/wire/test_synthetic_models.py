@@ -94,7 +94,17 @@ REST_MODEL = {
             "http": {"method": "PUT", "requestUri": "/buckets/{Bucket}/objects/{Key+}", "responseCode": 201},
             "input": {"shape": "PutInput"},
             "output": {"shape": "PutOutput"},
-        }
+        },
+        "PutDocument": {
+            "name": "PutDocument",
+            "http": {"method": "POST", "requestUri": "/documents/{Id}"},
+            "input": {"shape": "DocumentInput"},
+        },
+        "PutBlob": {
+            "name": "PutBlob",
+            "http": {"method": "POST", "requestUri": "/blobs/{Id}"},
+            "input": {"shape": "BlobInput"},
+        },
     },
     "shapes": {
         **SHARED_SHAPES,
@@ -113,6 +123,26 @@ REST_MODEL = {
                 "Map": {"shape": "NamedMap"},
                 "Data": {"shape": "Blob"},
             },
+        },
+        "Meta": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "Str"}},
+        "DocumentInput": {
+            "type": "structure",
+            "required": ["Id"],
+            "members": {
+                "Id": {"shape": "Str", "location": "uri", "locationName": "Id"},
+                "Meta": {"shape": "Meta", "location": "headers", "locationName": "x-meta-"},
+                "Document": {"shape": "Inner"},
+            },
+            "payload": "Document",
+        },
+        "BlobInput": {
+            "type": "structure",
+            "required": ["Id"],
+            "members": {
+                "Id": {"shape": "Str", "location": "uri", "locationName": "Id"},
+                "Data": {"shape": "Blob"},
+            },
+            "payload": "Data",
         },
         "PutOutput": {
             "type": "structure",
@@ -171,3 +201,16 @@ def test_rest_json_traits_round_trip(data: st.DataObject) -> None:
     back = create_parser("rest-json").parse(botocore_response(response), op.output_shape)
     back.pop("ResponseMetadata")
     assert back == {"Object": {}, **result}  # botocore reads an absent structure payload as {}
+
+
+@given(data=st.data())
+@EXAMPLES
+def test_rest_json_payload_and_header_map_inputs(data: st.DataObject) -> None:
+    model = REST.info.model
+    for operation in ("PutDocument", "PutBlob"):
+        op = model.operation_model(operation)
+        params = data.draw(input_strategy(op.input_shape))
+        plan, parsed = REST.route_and_parse(prepared(model, operation, params))
+        assert plan.name == operation
+        expected = {k: v for k, v in params.items() if v not in ({}, b"")}
+        assert {k: v for k, v in parsed.items() if v not in ({}, b"")} == expected

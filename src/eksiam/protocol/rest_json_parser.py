@@ -202,6 +202,50 @@ def compile_route(op: OperationModel) -> Route:
     )
 
 
+def _json_document(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise SerializationException("The request body is not valid JSON.") from None
+
+
+def body_reader(
+    compiler: JsonInputCompiler, shape: StructureShape | None
+) -> Callable[[bytes], dict[str, Any]] | None:
+    """How the body maps to params: the body members as one JSON object, or, when the input names a
+    ``payload`` member, that member alone (a JSON structure, or raw bytes/text for blob/string)."""
+    if shape is None:
+        return None
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        member = shape.members[payload]
+        if member.type_name == "blob":
+            return lambda body: {payload: body}
+        if member.type_name == "string":
+            return lambda body: {payload: _text(body)}
+        inner = compiler.compile(member)
+        return lambda body: {payload: _checked(inner, _json_document(body))}
+    if not any(m.serialization.get("location") is None for m in shape.members.values()):
+        return None
+    whole = compiler.compile(shape)
+    return lambda body: _checked(whole, _json_document(body))
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SerializationException("The request body is not valid UTF-8.") from None
+
+
+def _checked(reader: Reader, document: Any) -> Any:
+    try:
+        return reader(document)
+    except BadValue as bad:
+        where = ".".join(bad.path) or "the request body"
+        raise SerializationException(f"Invalid value at '{where}': expected {bad.expected}.") from None
+
+
 def request_reader(
     compiler: JsonInputCompiler, op: OperationModel
 ) -> Callable[[HttpRequest, re.Match[str]], dict[str, Any]]:
@@ -210,8 +254,8 @@ def request_reader(
     shape = op.input_shape
     query_members: list[tuple[str, str, Callable[[str], Any], bool]] = []
     header_members: list[tuple[str, str, Callable[[str], Any]]] = []
+    header_maps: list[tuple[str, str]] = []
     query_map: str | None = None
-    body_reader: Reader | None = None
     if shape is not None:
         for name, member in shape.members.items():
             location = member.serialization.get("location")
@@ -224,31 +268,21 @@ def request_reader(
                     query_members.append((wire_name(member, name), name, _text_reader(member), False))
             elif location == "header":
                 header_members.append((wire_name(member, name).lower(), name, _text_reader(member)))
-        if any(m.serialization.get("location") is None for m in shape.members.values()):
-            body_reader = compiler.compile(shape)
+            elif location == "headers":
+                header_maps.append((wire_name(member, "").lower(), name))
+    read_body = body_reader(compiler, shape)
     labels = route.labels
 
     def parse(request: HttpRequest, match: re.Match[str]) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        if body_reader is not None and request.body.strip():
-            try:
-                document = json.loads(request.body)
-            except (ValueError, RecursionError):
-                raise SerializationException("The request body is not valid JSON.") from None
-            try:
-                params = body_reader(document)
-            except BadValue as bad:
-                where = ".".join(bad.path) or "the request body"
-                raise SerializationException(
-                    f"Invalid value at '{where}': expected {bad.expected}."
-                ) from None
+        if read_body is not None and request.body.strip():
+            params = read_body(request.body)
         where = ""
         try:
             for group, name, convert in labels:
                 where = name
-                params[name] = convert(
-                    decode_component(match.group(group).encode("latin-1"), plus_is_space=False)
-                )
+                raw = match.group(group).encode("latin-1")
+                params[name] = convert(decode_component(raw, plus_is_space=False))
             if query_members or query_map:
                 pairs = decode_pairs(request.query_bytes)
                 for wire, name, convert, many in query_members:
@@ -267,6 +301,10 @@ def request_reader(
                     if key.lower() == header:
                         params[name] = convert(value)
                         break
+            for prefix, name in header_maps:
+                found = {k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)}
+                if found:
+                    params[name] = found
         except (ValueError, KeyError, binascii.Error, OverflowError):
             raise SerializationException(f"Invalid value for '{where}'.") from None
         return params
