@@ -219,12 +219,24 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): cost per request, whatever the machine load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Result:
     requests: int
     errors: int
     seconds: float
     latencies: list[float]
+    server_cpu: float = 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU microseconds per request."""
+        return self.server_cpu / self.requests * 1e6 if self.requests else float("nan")
 
     @property
     def rps(self) -> float:
@@ -279,7 +291,10 @@ def run_scenario(server: Server, scenario: Scenario, args: argparse.Namespace) -
     units = scenario.build(server.endpoint, args.max_requests)
     # Warm up: one connection, a few hundred requests (imports, caches, SQLite pages).
     asyncio.run(drive(server.port, scenario.build(server.endpoint, 200), 200, 1, 5))
-    return asyncio.run(drive(server.port, units, args.max_requests, args.connections, args.seconds))
+    before = cpu_seconds(server.process.pid)
+    result = asyncio.run(drive(server.port, units, args.max_requests, args.connections, args.seconds))
+    result.server_cpu = cpu_seconds(server.process.pid) - before
+    return result
 
 
 def setup(server: Server) -> None:
@@ -322,7 +337,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(
                 f"{args.connections} connections, <= {args.seconds:g}s, <= {args.max_requests} units per run"
             )
-            header = f"{'scenario':28} {'server':7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            header = (
+                f"{'scenario':28} {'server':7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+                f"{'cpu us/req':>10}"
+            )
             print(header)
             for scenario in SCENARIOS:
                 results: dict[str, Result] = {}
@@ -331,11 +349,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                     results[server.name] = result
                     print(
                         f"{scenario.name:28} {server.name:7} {result.rps:9.0f} {result.pct(0.5):8.2f} "
-                        f"{result.pct(0.99):8.2f} {result.errors:7d}",
+                        f"{result.pct(0.99):8.2f} {result.errors:7d} {result.cpu_us:10.0f}",
                         flush=True,
                     )
                 if len(results) == 2 and results["moto"].rps:
-                    print(f"{scenario.name:28} ratio   {results['eksiam'].rps / results['moto'].rps:9.1f}x")
+                    ours, theirs = results["eksiam"], results["moto"]
+                    print(
+                        f"{scenario.name:28} ratio   {ours.rps / theirs.rps:9.1f}x throughput, "
+                        f"{theirs.cpu_us / ours.cpu_us:.1f}x less server CPU per request"
+                    )
         finally:
             for server in servers:
                 server.stop()

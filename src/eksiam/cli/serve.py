@@ -56,6 +56,7 @@ def serve(
         typer.Option("--no-enforce", help="Skip IAM authorization: a plain mock, signatures still checked."),
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Write one JSON access log line per AWS request.")] = True,
+    threads: Annotated[int, typer.Option(min=1, max=256, help="Worker threads for AWS requests.")] = 8,
     log_level: Annotated[str, typer.Option(help="Python log level for eksiam and uvicorn.")] = "info",
 ) -> None:
     """Serve the AWS-compatible endpoint until interrupted (Ctrl+C or SIGTERM shut it down cleanly)."""
@@ -77,7 +78,7 @@ def serve(
     level = log_level.upper()
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     logging.getLogger("eksiam.access").setLevel(logging.INFO if access_log else logging.WARNING)
-    app = build_app(settings)
+    app = build_app(settings, threads=threads)
     app.runtime.on_ready.append(
         lambda rt: print(
             f"eksiam ready at {rt.settings.endpoint_url} (account {rt.settings.account_id}, "

@@ -26,7 +26,7 @@ from eksiam.config import Settings
 from eksiam.protocol import AwsEndpoint
 from eksiam.server.authentication import Authenticator
 from eksiam.server.aws_endpoint import AwsAsgiEndpoint
-from eksiam.server.lifespan import Runtime
+from eksiam.server.lifespan import WORKER_THREADS, Runtime
 from eksiam.server.mounts import MOUNTS, MountPoint
 
 logger = logging.getLogger("eksiam.server")
@@ -36,9 +36,13 @@ ADMIN_PREFIX = "/_eksiam/"
 
 class EksiamApp:
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, mounts: Sequence[MountPoint] = MOUNTS
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        mounts: Sequence[MountPoint] = MOUNTS,
+        threads: int = WORKER_THREADS,
     ) -> None:
-        self.runtime = Runtime(settings, clock or SystemClock(), mounts)
+        self.runtime = Runtime(settings, clock or SystemClock(), mounts, threads)
         self._aws = AwsAsgiEndpoint(self.runtime)
         self._prefixes = (ADMIN_PREFIX, *(m.prefix.rstrip("/") + "/" for m in mounts))
         self._router = Router(routes=self._admin_routes())
@@ -96,5 +100,5 @@ class EksiamApp:
         self._router.routes.extend(Mount(prefix, app=app) for prefix, app in runtime.mounted)
 
 
-def build_app(settings: Settings, clock: Clock | None = None) -> EksiamApp:
-    return EksiamApp(settings, clock)
+def build_app(settings: Settings, clock: Clock | None = None, threads: int = WORKER_THREADS) -> EksiamApp:
+    return EksiamApp(settings, clock, threads=threads)

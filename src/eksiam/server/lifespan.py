@@ -25,7 +25,9 @@ from eksiam.services import Services, build_services
 from eksiam.services.eks.certificates import ensure_cluster_ca, server_certificate
 from eksiam.storage import Store, open_store
 
-WORKER_THREADS = 16
+WORKER_THREADS = 8
+"""Enough to overlap fsyncs and PostgreSQL round trips; more threads only add GIL and SQLite lock
+contention for the CPU-bound work a request mostly is (benchmarks/server.py)."""
 
 SERVICE_ATTRIBUTES = {"iam": "iam", "sts": "sts", "eks": "eks", "eks-auth": "eks_auth"}
 """botocore service name -> attribute of ``Services``; a service not built yet is served as None
@@ -35,12 +37,18 @@ SERVICE_ATTRIBUTES = {"iam": "iam", "sts": "sts", "eks": "eks", "eks-auth": "eks
 class Runtime:
     """The server's state across requests; ``start``/``stop`` are blocking and run off the loop."""
 
-    def __init__(self, settings: Settings, clock: Clock, mounts: Sequence[MountPoint] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        mounts: Sequence[MountPoint] = (),
+        threads: int = WORKER_THREADS,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.mount_points = tuple(mounts)
         self.metrics = Metrics()
-        self.executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="eksiam-aws")
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="eksiam-aws")
         self.ready = False
         self._store: Store | None = None
         self._services: Services | None = None
