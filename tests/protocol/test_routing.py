@@ -146,3 +146,9 @@ def test_presigned_get_caller_identity_routes_to_sts(endpoint: AwsEndpoint, auth
     response = endpoint.handle(HttpRequest("GET", "/", query, [("x-k8s-aws-id", "prod")]))
     assert response.status == 200
     assert [(r.service, r.operation) for r in auth.routed] == [("sts", "GetCallerIdentity")]
+
+
+def test_query_action_on_another_path_is_still_query(endpoint: AwsEndpoint, auth: Recorder) -> None:
+    response = endpoint.handle(form("Action=GetCallerIdentity&Version=2011-06-15", path="/sts/"))
+    assert response.status == 200
+    assert auth.routed[0].operation == "GetCallerIdentity"

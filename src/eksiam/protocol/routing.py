@@ -9,6 +9,8 @@ Service, in order (one port serves IAM, STS, EKS and EKS Auth, as AWS's separate
 2. Unsigned requests to ``/`` are Query: ``Version`` picks IAM (2010-05-08) or STS (2011-06-15).
 3. Otherwise the REST-JSON templates of EKS and EKS Auth, most literal text first, so
    ``POST /clusters/{clusterName}/assume-role-for-pod-identity`` is EKS Auth.
+4. A request no template matches is Query if it carries an ``Action`` (botocore posts to ``/``; other
+   clients may append a path), else a REST-JSON ``UnknownOperationException``.
 
 The operation then comes from ``Action`` (Query) or the matched template (REST-JSON).
 
@@ -95,7 +97,9 @@ class Router:
                 best = (found[0].weight, codec)
         if best is not None:
             return best[1]
-        return self._rest[0] if self._rest else self._front
+        if b"Action=" in request.query_bytes or b"Action=" in request.body or not self._rest:
+            return self._front
+        return self._rest[0]
 
     def is_aws_request(self, request: HttpRequest) -> bool:
         if request.path in ("", "/") or scope_service(request) is not None:
