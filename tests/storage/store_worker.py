@@ -1,4 +1,5 @@
-"""Child-process programs for the storage tests: ``python store_worker.py <program> <url> [n] [name]``.
+"""What the storage tests run concurrently: in threads (``in_threads``) and in child processes
+(``python store_worker.py <program> <url> [n] [name]``).
 
 Each program opens its own store, so two processes share only the database, as two servers would.
 """
@@ -6,6 +7,7 @@ Each program opens its own store, so two processes share only the database, as t
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
 from eksiam.storage import Store, UnitOfWork, open_store
@@ -36,6 +38,26 @@ def claim(name: str) -> Callable[[UnitOfWork], bool]:
 def transaction_records(i: int) -> list[tuple[str, dict[str, object]]]:
     """Transaction ``i`` of the durability stream: three records that must appear together."""
     return [(f"{i:08d}/{part}", {"txn": i, "part": part, "payload": f"{part}{i}" * 40}) for part in "abc"]
+
+
+def in_threads(count: int, target: Callable[[int], None]) -> None:
+    """Run ``target(i)`` for i < count in threads released together; fail if any of them raised."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            target(i)
+        except BaseException as exc:  # reported after join
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
 
 
 def _increments(store: Store, n: int) -> None:

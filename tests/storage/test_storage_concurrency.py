@@ -5,33 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from store_worker import ACCOUNT, SLOTS, claim, increment
+import psycopg
+import pytest
+import sqlalchemy
+from store_worker import ACCOUNT, SLOTS, claim, in_threads, increment
 
-from eksiam.storage import Store, UnitOfWork, open_store
+from eksiam.storage import Store, Unavailable, UnitOfWork, open_store, sql
 
 WORKER = Path(__file__).with_name("store_worker.py")
-
-
-def _in_threads(count: int, target: Callable[[int], None]) -> None:
-    start = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            target(i)
-        except BaseException as exc:  # reported after join
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def _counter(store: Store) -> int:
@@ -45,7 +28,7 @@ def test_threads_incrementing_one_record_lose_no_update(store: Store) -> None:
         for _ in range(20):
             store.write(increment)
 
-    _in_threads(8, work)
+    in_threads(8, work)
     assert _counter(store) == 160
 
 
@@ -56,7 +39,7 @@ def test_threads_racing_to_claim_slots_never_exceed_the_limit(store: Store) -> N
         for j in range(3):
             won.append(store.write(claim(f"t{i}-{j}")))
 
-    _in_threads(12, work)
+    in_threads(12, work)
     assert won.count(True) == SLOTS
     assert store.read(lambda uow: uow.count("slot", ACCOUNT, prefix="s|")) == SLOTS
 
@@ -126,5 +109,27 @@ def test_postgres_reruns_fn_when_a_concurrent_writer_committed_first(postgres_sc
         assert store.write(slow_increment) == 11
         assert len(calls) == 2
         assert _counter(store) == 11
+    finally:
+        store.close()
+
+
+def test_postgres_gives_up_with_unavailable_after_bounded_conflicts(
+    postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql, "BACKOFF_CAP_S", 0.0)
+    store = open_store(postgres_schema_url)
+    calls: list[int] = []
+
+    def always_conflicts(uow: UnitOfWork) -> None:
+        calls.append(1)
+        uow.put("counter", ACCOUNT, "c", {"n": len(calls)})
+        failure = psycopg.errors.SerializationFailure("could not serialize access")
+        raise sqlalchemy.exc.OperationalError("UPDATE", {}, failure)
+
+    try:
+        with pytest.raises(Unavailable, match="gave up"):
+            store.write(always_conflicts)
+        assert len(calls) == sql.MAX_ATTEMPTS
+        assert store.read(lambda uow: uow.get("counter", ACCOUNT, "c")) is None
     finally:
         store.close()

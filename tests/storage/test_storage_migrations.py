@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy
+from store_worker import in_threads
 
 from eksiam.storage import Unavailable, UnitOfWork, open_store
 from eksiam.storage.migrations import LATEST, STEPS
@@ -70,22 +70,7 @@ def test_a_database_newer_than_this_code_is_refused(tmp_path: Path) -> None:
 
 
 def test_threads_opening_a_new_database_at_once_all_succeed(store_url: str) -> None:
-    errors: list[BaseException] = []
-    start = threading.Barrier(6)
-
-    def open_once() -> None:
-        start.wait()
-        try:
-            open_store(store_url).close()
-        except BaseException as exc:  # reported after join
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_once) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    in_threads(6, lambda _: open_store(store_url).close())
 
 
 def test_processes_opening_a_new_database_at_once_all_succeed(store_url: str) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_worker import increment
 
-from eksiam.storage import AlreadyExists, ReadOnly, StorageError, Store, UnitOfWork
+from eksiam.storage import AlreadyExists, ReadOnly, StorageError, Store, UnitOfWork, open_store
 
 ACCOUNT = "123456789012"
 
@@ -242,3 +244,30 @@ def test_prefix_listing_matches_python_for_any_keys(store: Store, keys: set[str]
     store.write(fn)
     expected = sorted((k for k in keys if k.startswith(prefix)), key=lambda k: k.encode())
     assert store.read(lambda uow: [k for k, _ in uow.list("fuzz", account, prefix=prefix)]) == expected
+
+
+def test_a_write_inside_a_write_is_refused_and_the_outer_one_rolls_back(store: Store) -> None:
+    def outer(uow: UnitOfWork) -> None:
+        uow.put("role", ACCOUNT, "outer", {})
+        store.write(lambda inner: inner.put("role", ACCOUNT, "inner", {}))
+
+    with pytest.raises(StorageError):
+        store.write(outer)
+    assert store.read(lambda uow: uow.count("role", ACCOUNT)) == 0
+    store.write(lambda uow: uow.put("role", ACCOUNT, "later", {}))
+    assert store.read(lambda uow: uow.count("role", ACCOUNT)) == 1
+
+
+def test_an_in_memory_store_works_across_threads() -> None:
+    memory = open_store("sqlite://")
+    try:
+        workers = [
+            threading.Thread(target=lambda: [memory.write(increment) for _ in range(25)]) for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert memory.read(lambda uow: uow.get("counter", ACCOUNT, "c")) == {"n": 100}
+    finally:
+        memory.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -179,11 +180,23 @@ class SqlStore:
     def __init__(self, url: str, backend: Backend) -> None:
         self.url = url
         self._backend = backend
+        self._writing = threading.local()
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
 
     def write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        """See the module rules; a write started from inside another write's fn is refused, since it
+        would commit apart from the outer one (and on SQLite wait for the outer one's lock forever)."""
+        if getattr(self._writing, "active", False):
+            raise StorageError("Store.write called inside a running write; use the uow it was given")
+        self._writing.active = True
+        try:
+            return self._write(fn)
+        finally:
+            self._writing.active = False
+
+    def _write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
         for attempt in range(1, MAX_ATTEMPTS + 1):
             committing = False
