@@ -11,7 +11,9 @@ Rules:
 3. ``Store.write(fn)`` runs ``fn(uow)`` in a serializable read-write transaction and returns what
    ``fn`` returns. When the database reports a conflict with a concurrent writer, the transaction is
    rolled back and ``fn`` runs again, so ``fn`` must have no effects outside ``uow``; an exception
-   raised by ``fn`` rolls back and propagates unchanged.
+   raised by ``fn`` rolls back and propagates unchanged. When conflicts persist past a bounded number
+   of attempts, or the database cannot be reached, ``write`` raises ``Unavailable`` (services answer
+   with a retryable error). A ``write`` inside another write's ``fn`` raises ``StorageError``.
 4. ``Store.read(fn)`` runs ``fn(uow)`` against one consistent snapshot; writes through it raise.
 5. Relations are records too: a key such as ``"<policy-arn>|role/<name>"`` under kind
    ``"attachment"`` is found again by ``list(..., prefix="<policy-arn>|")``. A prefix listing is an
