@@ -100,3 +100,21 @@ def test_an_unreachable_postgres_raises_unavailable_without_the_password() -> No
     with pytest.raises(Unavailable) as caught:
         open_store("postgresql+psycopg://root:s3cret-pw@127.0.0.1:1/test")
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        store.write(lambda uow: uow.put("role", "1", "r", {}))
+        for engine in store._backend.engines:  # type: ignore[attr-defined]
+            with engine.connect() as conn:
+                settings = [
+                    conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                ]
+                conn.rollback()
+            assert settings[:3] == ["wal", 2, 1]  # synchronous 2 is FULL
+            assert settings[3] > 0
+    finally:
+        store.close()
+    assert (tmp_path / "x.db").exists()
