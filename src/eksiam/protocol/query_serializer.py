@@ -87,6 +87,12 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
             return _repeat(self.compile(shape.member), wire_name(shape.member, name))
         inner = self.compile(shape)
         open_tag, close_tag = f"<{name}>", f"</{name}>"
+        if inner is _write_string:
+
+            def write_text(value: Any, out: list[str]) -> None:
+                out.append(open_tag + escape(value if isinstance(value, str) else str(value)) + close_tag)
+
+            return write_text
 
         def write(value: Any, out: list[str]) -> None:
             out.append(open_tag)
