@@ -68,8 +68,8 @@ def test_trusting_the_account_still_needs_an_identity_policy(world: World) -> No
 
 
 def test_a_trust_policy_naming_the_user_is_enough_in_the_same_account(world: World) -> None:
+    carol = world.user("carol")  # IAM refuses a trust policy naming a user that does not exist
     role_arn = world.role("deploy", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/carol"}))
-    carol = world.user("carol")
     world.sts.assume_role(carol, role_arn=role_arn, role_session_name="s1")
     dave = world.user("dave")
     with pytest.raises(AccessDenied):
@@ -90,8 +90,8 @@ def test_across_accounts_both_the_trust_and_the_identity_policy_must_allow(world
 
 
 def test_an_explicit_deny_in_the_identity_policy_wins(world: World) -> None:
-    role_arn = world.role("deploy", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/erin"}))
     erin = world.user("erin", {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"})
+    role_arn = world.role("deploy", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/erin"}))
     with pytest.raises(AccessDenied):
         world.sts.assume_role(erin, role_arn=role_arn, role_session_name="s1")
 

@@ -17,8 +17,9 @@ from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.services.authorize import Authorizer
 from eksiam.services.context import CallContext
+from eksiam.services.sts.issuer_keys import LocalIssuerKeys
 from eksiam.services.sts.jwks import JwksSource, NoRemoteIssuers
-from eksiam.services.sts.sessions import NewCredentials, store_session
+from eksiam.services.sts.sessions import NewCredentials, SessionWriter
 from eksiam.services.sts.trust import TrustDecider
 from eksiam.storage.interface import Record, Store, UnitOfWork
 
@@ -81,6 +82,8 @@ class StsBase:
         self.settings = settings
         self.authorizer: TrustDecider = authorizer or Authorizer(store, settings)
         self.jwks: JwksSource = jwks or NoRemoteIssuers()
+        self.sessions = SessionWriter(store)
+        self.local_issuers = LocalIssuerKeys(store)
 
     def use_jwks_source(self, jwks: JwksSource) -> None:
         """Give STS a way to read external issuers' keys (the server does this at start-up)."""
@@ -116,7 +119,7 @@ class StsBase:
             "WebIdentity": dict(spec.web_identity) if spec.web_identity else None,
             "MfaPresent": False,
         }
-        self.store.write(lambda uow: store_session(uow, record, now))
+        self.sessions.write(record, now)
         return record
 
 

@@ -27,7 +27,6 @@ from eksiam.services.sts.sessions import (
     account_of_key_id,
     credentials_view,
     find_session,
-    store_session,
 )
 from eksiam.storage.interface import Record, UnitOfWork
 
@@ -112,5 +111,5 @@ class CallerIdentityOperations(StsBase):
             "WebIdentity": None,
             "MfaPresent": False,
         }
-        self.store.write(lambda uow: store_session(uow, record, now))
+        self.sessions.write(record, now)
         return {"Credentials": credentials_view(record)}

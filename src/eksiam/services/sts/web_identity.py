@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from eksiam.services.context import CallContext
-from eksiam.services.oidc_issuers import issuer_record, published_keys
 from eksiam.services.sts import session_rules as rules
 from eksiam.services.sts import trust
 from eksiam.services.sts.base import (
@@ -72,7 +71,6 @@ def provider_key(issuer: str) -> str | None:
 class _Lookup:
     role: Record | None
     provider: Record | None
-    local_issuer: Record | None
 
 
 class WebIdentityOperations(StsBase):
@@ -98,12 +96,12 @@ class WebIdentityOperations(StsBase):
         ref = role_ref(role_arn)
         if ref is None:
             raise AccessDenied.web_identity()
-        found = self.store.read(lambda uow: _lookup(uow, ref.account, key, issuer, ref))
+        found = self.store.read(lambda uow: _lookup(uow, ref.account, key, ref))
         if found.role is None:
             raise AccessDenied.web_identity()
         if found.provider is None or key is None:
             raise InvalidIdentityToken.no_provider(issuer)
-        verify_signature(token, self._issuer_keys(ctx, issuer, found.local_issuer))
+        verify_signature(token, self._issuer_keys(ctx, token))
         audience = matched_audience(token, found.provider.get("ClientIDList") or [])
         check_times(token, ctx.now)
         subject = token.subject
@@ -148,22 +146,20 @@ class WebIdentityOperations(StsBase):
             response["PackedPolicySize"] = packed
         return response
 
-    def _issuer_keys(
-        self, ctx: CallContext, issuer: str, local: Record | None
-    ) -> Sequence[Mapping[str, Any]]:
+    def _issuer_keys(self, ctx: CallContext, token: WebToken) -> Sequence[Mapping[str, Any]]:
+        issuer = token.issuer
+        local = self.local_issuers.keys(issuer, token.header.get("kid"), ctx.now)
         if local is not None:
-            return published_keys(local, ctx.now)
+            return local
         try:
             return self.jwks.keys(issuer)
         except IdpUnreachable:
             raise IDPCommunicationError.unreachable(issuer) from None
 
 
-def _lookup(uow: UnitOfWork, account: str, key: str | None, issuer: str, ref: RoleRef) -> _Lookup:
-    role = find_role(uow, ref)
+def _lookup(uow: UnitOfWork, account: str, key: str | None, ref: RoleRef) -> _Lookup:
     provider = uow.get(OIDC_PROVIDER, account, key) if key else None
-    local = issuer_record(uow, issuer) if provider is not None else None
-    return _Lookup(role=role, provider=provider, local_issuer=local)
+    return _Lookup(role=find_role(uow, ref), provider=provider)
 
 
 def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:

@@ -1,0 +1,176 @@
+"""AssumeRoleWithWebIdentity through the server, beside GetCallerIdentity in the same run.
+
+    python benchmarks/web_identity.py [--connections 16] [--seconds 8] [--max-requests 40000] [--tokens 64]
+
+One ``eksiam serve`` process on 127.0.0.1 (SQLite, enforcement on). Setup, outside the timing: a
+cluster issuer is created in the server's store, registered in IAM as an OIDC provider, and an IRSA
+role trusts one service account with ``StringEquals`` on ``:sub`` and ``:aud``; ``--tokens``
+distinct service-account tokens are signed (RS256, 2048-bit key) and every request is built ahead.
+
+Timed, with the load generator of ``benchmarks/server.py`` (raw keep-alive HTTP/1.1, asyncio):
+
+- ``sts:GetCallerIdentity``: one SigV4-signed request replayed (signature verified, key looked up);
+- ``sts:AssumeRoleWithWebIdentity``: unsigned requests cycling through the tokens; each one is
+  parsed, its RS256 signature verified against the issuer's published keys, its audience and times
+  checked, the trust policy evaluated, and a new session (ASIA key, secret, token) written durably
+  to the store before the response is sent.
+
+Output ends with these lines (target: ratio at least 0.5):
+
+    GetCallerIdentity: N req/s
+    AssumeRoleWithWebIdentity: N req/s
+    ratio: R
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlencode
+
+import boto3
+
+from eksiam.clock import SystemClock
+from eksiam.config import Settings
+from eksiam.oidc import issue_service_account_token
+from eksiam.services.oidc_issuers import IssuerRegistry
+from eksiam.storage import open_store
+from server import AKID, REGION, SECRET, Result, Server, cpu_seconds, drive, signed_bytes, start_eksiam
+
+ACCOUNT = "123456789012"
+SUB = "system:serviceaccount:bench:reader"
+
+
+def prepare_irsa(server: Server, db: Path, tokens: int) -> tuple[str, list[str]]:
+    """The role ARN and ``tokens`` service-account tokens that it trusts."""
+    store = open_store(f"sqlite:///{db}")
+    try:
+        registry = IssuerRegistry(store, SystemClock(), Settings())
+        issuer = registry.create_issuer(ACCOUNT, REGION, "bench")
+        signed = [
+            issue_service_account_token(
+                registry, issuer, namespace="bench", service_account="reader", expiration_seconds=86400
+            ).token
+            for _ in range(tokens)
+        ]
+    finally:
+        store.close()
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=AKID,
+        aws_secret_access_key=SECRET,
+    )
+    host = issuer.removeprefix("https://")
+    provider = iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9" * 40]
+    )["OpenIDConnectProviderArn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{host}:sub": SUB, f"{host}:aud": "sts.amazonaws.com"}},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="bench-irsa", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    return str(role["Arn"]), signed
+
+
+def unsigned_bytes(endpoint: str, body: str) -> bytes:
+    host = endpoint.split("://", 1)[1]
+    head = (
+        "POST / HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+        f"Content-Length: {len(body.encode())}\r\n\r\n"
+    )
+    return head.encode() + body.encode()
+
+
+def web_identity_units(endpoint: str, role_arn: str, tokens: Sequence[str]) -> Callable[[int], list[bytes]]:
+    pool = [
+        unsigned_bytes(
+            endpoint,
+            urlencode(
+                {
+                    "Action": "AssumeRoleWithWebIdentity",
+                    "Version": "2011-06-15",
+                    "RoleArn": role_arn,
+                    "RoleSessionName": f"bench-{i}",
+                    "WebIdentityToken": token,
+                    "DurationSeconds": "900",
+                }
+            ),
+        )
+        for i, token in enumerate(tokens)
+    ]
+    return lambda i: [pool[i % len(pool)]]
+
+
+def caller_identity_units(endpoint: str) -> Callable[[int], list[bytes]]:
+    one = signed_bytes(endpoint, "sts", urlencode({"Action": "GetCallerIdentity", "Version": "2011-06-15"}))
+    return lambda i: [one]
+
+
+def measure(server: Server, units: Callable[[int], list[bytes]], args: argparse.Namespace) -> Result:
+    asyncio.run(drive(server.port, units, 200, 1, 5))  # warm-up: imports, caches, SQLite pages
+    before = cpu_seconds(server.process.pid)
+    result = asyncio.run(drive(server.port, units, args.max_requests, args.connections, args.seconds))
+    result.server_cpu = cpu_seconds(server.process.pid) - before
+    return result
+
+
+def report(name: str, result: Result) -> None:
+    print(
+        f"  {name:<27} {result.rps:>9.0f} req/s  p50 {result.pct(0.5):6.2f} ms  "
+        f"p99 {result.pct(0.99):6.2f} ms  server CPU {result.cpu_us:7.0f} us/req  "
+        f"errors {result.errors}/{result.requests}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--max-requests", type=int, default=40000)
+    parser.add_argument("--tokens", type=int, default=64)
+    args = parser.parse_args(argv)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    with tempfile.TemporaryDirectory(prefix="eksiam-bench-") as tmp:
+        workdir = Path(tmp)
+        server = start_eksiam(workdir, [])
+        try:
+            role_arn, tokens = prepare_irsa(server, workdir / "bench.db", args.tokens)
+            identity = measure(server, caller_identity_units(server.endpoint), args)
+            web = measure(server, web_identity_units(server.endpoint, role_arn, tokens), args)
+        finally:
+            server.stop()
+    print(f"eksiam serve, {args.connections} connections, up to {args.seconds:.0f} s per operation:")
+    report("GetCallerIdentity", identity)
+    report("AssumeRoleWithWebIdentity", web)
+    if identity.errors or web.errors:
+        print("some requests failed: the numbers above are not comparable", file=sys.stderr)
+    print(f"GetCallerIdentity: {identity.rps:.0f} req/s")
+    print(f"AssumeRoleWithWebIdentity: {web.rps:.0f} req/s")
+    print(f"ratio: {web.rps / identity.rps if identity.rps else float('nan'):.2f}")
+
+
+if __name__ == "__main__":
+    main()
