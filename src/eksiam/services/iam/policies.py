@@ -168,19 +168,17 @@ class Policies(IamBase):
         limit = max_items or DEFAULT_MAX_ITEMS
         after = decode_marker(marker) or ""
         prefix = path_prefix or "/"
-        counter = {
-            None: None,
-            "PermissionPolicy": "AttachmentCount",
-            "PermissionsBoundary": "PermissionsBoundaryUsageCount",
+        # PolicyUsageFilter keeps the policies in use that way; OnlyAttached alone, those in use at all.
+        counters = {
+            None: ("AttachmentCount", "PermissionsBoundaryUsageCount") if only_attached else (),
+            "PermissionsPolicy": ("AttachmentCount",),
+            "PermissionsBoundary": ("PermissionsBoundaryUsageCount",),
         }[policy_usage_filter]
 
         def wanted(policy: Record) -> bool:
             if not str(policy["Path"]).startswith(prefix):
                 return False
-            if only_attached:
-                fields = [counter] if counter else ["AttachmentCount", "PermissionsBoundaryUsageCount"]
-                return any(policy.get(f) for f in fields)
-            return True
+            return not counters or any(policy.get(field) for field in counters)
 
         def run(uow: UnitOfWork) -> tuple[list[Record], str | None]:
             found: list[tuple[str, Record]] = []
