@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from eksiam.kube import status
+from eksiam.kube import protobuf, status
 from eksiam.kube.objects import RESOURCES, KubeCluster, Obj
 from eksiam.kube.patches import PATCH_TYPES, apply_patch
 from eksiam.kube.selectors import field_matcher, label_matcher
@@ -152,6 +152,8 @@ def cluster_api(resolve: Resolver, authenticate: Authenticator, authorize: Autho
 
     async def _body(request: Request) -> Obj:
         raw = await request.body()
+        if request.headers.get("content-type", "").startswith(protobuf.CONTENT_TYPE):
+            return protobuf.decode_object(raw)
         try:
             body = json.loads(raw)
         except ValueError as exc:
