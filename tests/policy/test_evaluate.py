@@ -190,3 +190,17 @@ def test_implicit_deny_reports_condition_keys_missing_from_the_request() -> None
     decision = decide([statement])
     assert decision.missing_context_keys == ("aws:RequestedRegion",)
     assert decision.to_dict()["decision"] == "ImplicitDeny"
+
+
+def test_kms_key_policy_must_allow_like_a_trust_policy() -> None:
+    # AWS KMS Developer Guide, "Key policies in AWS KMS"
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html): "Unless the key policy
+    # explicitly allows it, you cannot use IAM policies to allow access to a KMS key."
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    admins = {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:*", "Resource": "*"}
+    delegate = {**admins, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
+    identity = [allow(action="kms:Decrypt")]
+    common = {"action": "kms:Decrypt", "resource": key}
+    without = decide(identity, resource_policy=policy(admins, kind=PolicyKind.RESOURCE), **common)
+    assert without.missing == (PolicyKind.RESOURCE,)
+    assert decide(identity, resource_policy=policy(delegate, kind=PolicyKind.RESOURCE), **common).allowed

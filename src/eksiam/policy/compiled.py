@@ -27,6 +27,7 @@ from eksiam.policy.wildcards import action_matcher, arn_matcher
 
 ContextTest = Callable[[RequestContext], bool]
 _ACTION_CACHE_LIMIT = 4096
+_NONE, _DIRECT = Grant.NONE, Grant.DIRECT  # bound once: Enum attribute access is slow on the hot path
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,14 @@ class CompiledStatement:
     def applies(self, context: RequestContext) -> Grant:
         """The grant when the statement applies to the request (action already matched), else NONE."""
         if self.resource_test is not None and not self.resource_test(context):
-            return Grant.NONE
-        grant = Grant.DIRECT
+            return _NONE
+        grant = _DIRECT
         if self.names_principal:
             grant = statement_grant(self.statement, context.principal, context.bounded)
             if not grant:
                 return grant
         if self.condition_test is not None and not self.condition_test(context):
-            return Grant.NONE
+            return _NONE
         return grant
 
 

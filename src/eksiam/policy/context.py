@@ -43,7 +43,7 @@ class RequestContext:
     service: str  # lower-cased vendor prefix
     resource: str
     resource_account: str | None
-    values: Mapping[str, tuple[str, ...]]
+    values: Mapping[str, str | Sequence[str]]  # as given: normalised where read (operators.as_values)
     bounded: bool = False  # the caller has a permissions boundary (principals.py rule 5)
 
     @property
@@ -52,41 +52,59 @@ class RequestContext:
 
 
 @lru_cache(maxsize=4096)
-def _derived(info: PrincipalInfo, resource_account: str | None) -> dict[str, tuple[str, ...]]:
-    """Keys derived from the principal (rule 2); cached, so callers copy before adding to it."""
-    values: dict[str, tuple[str, ...]] = {
-        "aws:principalisawsservice": ("true" if info.kind is PrincipalKind.SERVICE else "false",),
+def _caller(
+    principal: str, given_account: str | None
+) -> tuple[PrincipalInfo, str | None, Mapping[str, str | Sequence[str]]]:
+    """The principal, the resource account (rule 3) and the derived keys (rule 2), cached per pair.
+
+    The mapping is shared between requests and never mutated; build_context merges into a new one.
+    """
+    info = describe_principal(principal)
+    resource_account = given_account or info.account
+    values: dict[str, str | Sequence[str]] = {
+        "aws:principalisawsservice": "true" if info.kind is PrincipalKind.SERVICE else "false",
     }
     if info.kind is PrincipalKind.SERVICE:
-        values["aws:principalservicename"] = (info.text,)
+        values["aws:principalservicename"] = info.text
     if info.kind in IAM_KINDS:
-        values["aws:principalarn"] = (info.principal_arn or info.text,)
-        values["aws:principalaccount"] = (info.account or "",)
-        values["aws:principaltype"] = (info.kind.value,)
+        values["aws:principalarn"] = info.principal_arn or info.text
+        values["aws:principalaccount"] = info.account or ""
+        values["aws:principaltype"] = info.kind.value
     if info.kind is PrincipalKind.USER and info.name:
-        values["aws:username"] = (info.name,)
+        values["aws:username"] = info.name
     if info.kind is PrincipalKind.ROOT and info.account:
-        values["aws:userid"] = (info.account,)
+        values["aws:userid"] = info.account
     if info.kind is PrincipalKind.FEDERATED_USER and info.account and info.name:
-        values["aws:userid"] = (f"{info.account}:{info.name}",)
+        values["aws:userid"] = f"{info.account}:{info.name}"
     if info.kind in (PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML):
-        values["aws:federatedprovider"] = (info.text,)
+        values["aws:federatedprovider"] = info.text
     if resource_account:
-        values["aws:resourceaccount"] = (resource_account,)
-    return values
+        values["aws:resourceaccount"] = resource_account
+    return info, resource_account, values
+
+
+@lru_cache(maxsize=4096)
+def _lowered(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Lower-cased key names; requests of one kind repeat the same key set, so this is cached."""
+    return tuple(key.lower() for key in keys)
+
+
+@lru_cache(maxsize=65536)
+def _action(action: str) -> tuple[str, str]:
+    lowered = action.lower()
+    return lowered, lowered.partition(":")[0]
 
 
 def build_context(request: Request, bounded: bool = False) -> RequestContext:
-    info = describe_principal(request.principal)
-    resource_account = request.resource_account or info.account
-    values = dict(_derived(info, resource_account))
-    for key, value in request.context.items():
-        values[key.lower()] = (value,) if isinstance(value, str) else tuple(value)
-    action = request.action.lower()
+    info, resource_account, values = _caller(request.principal, request.resource_account)
+    given = request.context
+    if given:
+        values = {**values, **dict(zip(_lowered(tuple(given)), given.values(), strict=True))}
+    action, service = _action(request.action)
     return RequestContext(
         principal=info,
         action=action,
-        service=action.partition(":")[0],
+        service=service,
         resource=request.resource,
         resource_account=resource_account,
         values=values,

@@ -20,8 +20,8 @@ entities" and "Session policies".
    any), then the session policies (if any).
 5. Cross account: the resource-based policy must allow the principal (an account principal is
    enough) *and* the caller's identity-based side must allow as in 4.
-6. A role trust policy (kind ``trust``) must always allow the caller; within the account it then
-   grants like any resource-based policy (4).
+6. A role trust policy (kind ``trust``) and a KMS key policy must always allow the caller; within
+   the account they then grant like any resource-based policy (4).
 7. Service principals and federated identity providers have no identity-based policies: only the
    resource-based policy (or trust policy) can allow them.
 8. The root user has full access in its own account; only a Deny, an SCP or an RCP stops it.
@@ -92,74 +92,98 @@ def evaluate_reference(request: Request, policies: PolicySet) -> Decision:
     return decide(request, policies, _reference)
 
 
+# Enum members bound once: attribute access on an Enum class costs several times a global lookup.
+_IDENTITY, _BOUNDARY, _SESSION, _RESOURCE, _SCP, _RCP = (
+    Slot.IDENTITY, Slot.BOUNDARY, Slot.SESSION, Slot.RESOURCE, Slot.SCP, Slot.RCP
+)  # fmt: skip
+_DENY = Effect.DENY
+_NONE, _ROLE, _DIRECT = Grant.NONE, Grant.ROLE, Grant.DIRECT
+_ALLOW, _EXPLICIT_DENY, _IMPLICIT_DENY = (
+    DecisionKind.ALLOW,
+    DecisionKind.EXPLICIT_DENY,
+    DecisionKind.IMPLICIT_DENY,
+)
+_ROOT = PrincipalKind.ROOT
+
+# Services whose resource-based policy must allow even within the account, as a role trust policy
+# must: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access to
+# a KMS key" (AWS KMS Developer Guide, "Key policies in AWS KMS"). Applies when the key policy is given.
+MANDATORY_RESOURCE_POLICY = frozenset({"kms"})
+
+
 def decide(request: Request, policies: PolicySet, matching: Matching) -> Decision:
     context = build_context(request, bounded=policies.boundary is not None)
     kind = context.principal.kind
     iam_caller = kind in IAM_KINDS
-    identity_side = iam_caller and kind is not PrincipalKind.ROOT
+    identity_side = iam_caller and kind is not _ROOT
     scp_allowed = [False] * len(policies.scps)
     rcp_allowed = [False] * len(policies.rcps)
-    grant = Grant.NONE
+    grant = _NONE
     identity_found = boundary_found = session_found = False
     denies: list[MatchedStatement] = []
     allows: list[MatchedStatement] = []
     for slot, level, matched, effect, statement_grant in matching(policies, context):
-        if slot is Slot.SCP:
+        if slot is _SCP:
             if not iam_caller:
                 continue
-        elif slot <= Slot.SESSION and not identity_side:
+        elif slot <= _SESSION and not identity_side:
             continue
-        if effect is Effect.DENY:
+        if effect is _DENY:
             denies.append(matched)
             continue
         allows.append(matched)
-        if slot is Slot.IDENTITY:
+        if slot is _IDENTITY:
             identity_found = True
-        elif slot is Slot.SCP:
+        elif slot is _SCP:
             scp_allowed[level] = True
-        elif slot is Slot.RCP:
+        elif slot is _RCP:
             rcp_allowed[level] = True
-        elif slot is Slot.RESOURCE:
+        elif slot is _RESOURCE:
             grant = max(grant, statement_grant)
-        elif slot is Slot.BOUNDARY:
+        elif slot is _BOUNDARY:
             boundary_found = True
         else:
             session_found = True
 
     if denies:
-        return Decision(DecisionKind.EXPLICIT_DENY, tuple(denies))
-
-    def implicit(*missing: PolicyKind) -> Decision:
-        keys = policies.plan.condition_keys(context.action, context.service)
-        absent = tuple(key for key in keys if key.lower() not in context.values)
-        return Decision(DecisionKind.IMPLICIT_DENY, tuple(allows), missing, absent)
-
+        return Decision(_EXPLICIT_DENY, tuple(denies))
     if iam_caller and not all(scp_allowed):
-        return implicit(PolicyKind.SCP)
+        return _implicit(policies, context, allows, PolicyKind.SCP)
     if not all(rcp_allowed):
-        return implicit(PolicyKind.RCP)
+        return _implicit(policies, context, allows, PolicyKind.RCP)
     resource_kind = policies.resource.kind if policies.resource is not None else PolicyKind.RESOURCE
     if not iam_caller:
-        return Decision(DecisionKind.ALLOW, tuple(allows)) if grant else implicit(resource_kind)
+        return (
+            Decision(_ALLOW, tuple(allows)) if grant else _implicit(policies, context, allows, resource_kind)
+        )
 
     identity_ok = not identity_side or identity_found
     boundary_ok = not identity_side or policies.boundary is None or boundary_found
     session_ok = not identity_side or not policies.session or session_found
-    if resource_kind is PolicyKind.TRUST and not grant:
-        return implicit(PolicyKind.TRUST)
+    if not grant and (resource_kind is PolicyKind.TRUST or context.service in MANDATORY_RESOURCE_POLICY):
+        return _implicit(policies, context, allows, resource_kind)
     if context.same_account:
         if (
-            grant is Grant.DIRECT
-            or (grant is Grant.ROLE and boundary_ok and session_ok)
+            grant is _DIRECT
+            or (grant is _ROLE and boundary_ok and session_ok)
             or (identity_ok and boundary_ok and session_ok)
         ):
-            return Decision(DecisionKind.ALLOW, tuple(allows))
-        identity_missing = not identity_ok and grant is not Grant.ROLE
-        return implicit(*_failed(identity_missing, boundary_ok, session_ok))
+            return Decision(_ALLOW, tuple(allows))
+        identity_missing = not identity_ok and grant is not _ROLE
+        return _implicit(policies, context, allows, *_failed(identity_missing, boundary_ok, session_ok))
     if grant and identity_ok and boundary_ok and session_ok:
-        return Decision(DecisionKind.ALLOW, tuple(allows))
+        return Decision(_ALLOW, tuple(allows))
     resource_missing = (resource_kind,) if not grant else ()
-    return implicit(*resource_missing, *_failed(not identity_ok, boundary_ok, session_ok))
+    failed = _failed(not identity_ok, boundary_ok, session_ok)
+    return _implicit(policies, context, allows, *resource_missing, *failed)
+
+
+def _implicit(
+    policies: PolicySet, context: RequestContext, allows: list[MatchedStatement], *missing: PolicyKind
+) -> Decision:
+    keys = policies.plan.condition_keys(context.action, context.service)
+    absent = tuple(key for key in keys if key.lower() not in context.values)
+    return Decision(_IMPLICIT_DENY, tuple(allows), missing, absent)
 
 
 def _failed(identity_missing: bool, boundary_ok: bool, session_ok: bool) -> tuple[PolicyKind, ...]:

@@ -19,7 +19,7 @@ Templates are parsed once per distinct string (cached); substitution is a join o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,7 +36,7 @@ class Variable:
 
 
 TemplatePart = str | Variable
-Lookup = Callable[[str], "tuple[str, ...] | None"]
+Lookup = Callable[[str], "str | Sequence[str] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,9 @@ class Template:
                 out.append(part)
                 continue
             values = lookup(part.key)
-            if values and len(values) == 1:
+            if isinstance(values, str):
+                out.append(_literal(values))
+            elif values and len(values) == 1:
                 out.append(_literal(values[0]))
             elif not values and part.default is not None:
                 out.append(_literal(part.default))

@@ -27,10 +27,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksiam.policy.operators import arns, binary, boolean, dates, ip, numeric, strings
-from eksiam.policy.operators.family import Family
+from eksiam.policy.operators.family import Family, RequestValue, as_values
 from eksiam.policy.operators.null import null_matches
 
-__all__ = ["OPERATOR_NAMES", "OperatorSpec", "clause_holds", "key_test", "lookup_operator", "prepare_values"]
+__all__ = [
+    "OPERATOR_NAMES",
+    "OperatorSpec",
+    "RequestValue",
+    "clause_holds",
+    "key_test",
+    "lookup_operator",
+    "prepare_values",
+]
 
 _FAMILIES: dict[str, Family] = {
     **strings.FAMILIES,
@@ -80,7 +88,8 @@ def prepare_values(spec: OperatorSpec, values: Sequence[str]) -> tuple[Any, ...]
     return tuple(item for item in prepared if item is not None)
 
 
-def clause_holds(spec: OperatorSpec, prepared: Sequence[Any], request: tuple[str, ...] | None) -> bool:
+def clause_holds(spec: OperatorSpec, prepared: Sequence[Any], value: RequestValue | None) -> bool:
+    request = None if value is None else as_values(value)
     family = spec.family
     if family is None:
         return null_matches(prepared, request)
@@ -108,7 +117,7 @@ def _value_passes(family: Family, converted: Any, prepared: Sequence[Any]) -> bo
     return matched != family.negated
 
 
-KeyValues = Mapping[str, tuple[str, ...]]
+KeyValues = Mapping[str, RequestValue]
 
 
 def key_test(spec: OperatorSpec, prepared: tuple[Any, ...], key: str) -> Callable[[KeyValues], bool]:
@@ -126,6 +135,10 @@ def key_test(spec: OperatorSpec, prepared: tuple[Any, ...], key: str) -> Callabl
 
     def holds(values: KeyValues) -> bool:
         request = values.get(key)
+        if request is None:
+            return missing
+        if isinstance(request, str):
+            return (convert(request) in accepted) is not negated
         if not request:
             return missing
         for value in request:

@@ -9,9 +9,16 @@ comparison).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+RequestValue = str | Sequence[str]
+"""A condition key's value in a request: one string, or a list for a multivalued key."""
+
+
+def as_values(value: RequestValue) -> Sequence[str]:
+    return (value,) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,6 @@ from collections.abc import Sequence
 from eksiam.policy.operators.boolean import read_bool
 
 
-def null_matches(policy_values: Sequence[str], request_values: tuple[str, ...] | None) -> bool:
+def null_matches(policy_values: Sequence[str], request_values: Sequence[str] | None) -> bool:
     absent = "true" if not request_values else "false"
     return any(read_bool(value) == absent for value in policy_values)
