@@ -79,14 +79,6 @@ class AwsEndpoint:
         """True for requests this endpoint owns: SigV4-signed, at ``/``, or on a REST template."""
         return self._router.is_aws_request(request)
 
-    def implemented(self) -> dict[str, list[str]]:
-        """Per service, the operations that have a service method (for docs and health output)."""
-        out: dict[str, list[str]] = {}
-        for (service, op), method in self._methods.items():
-            if method is not None:
-                out.setdefault(service, []).append(op)
-        return out
-
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
         codec: Codec | None = None
