@@ -5,6 +5,7 @@ access denied error messages")."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from tests.services.iam.conftest import ACCOUNT, NOW, context, trust_policy
 from eksiam.clock import ManualClock
 from eksiam.config import Settings
 from eksiam.errors import ServiceError
-from eksiam.services import CallContext, IamService
+from eksiam.services import CallContext, IamService, build_services
 from eksiam.services.authorize import AccessDenied, Authorizer
 from eksiam.services.authz_generation import track_policy_changes
 from eksiam.services.credentials import CredentialResolver
@@ -147,7 +148,7 @@ def _role_session(world: World, **session: Any) -> CallContext:
         "SessionName": "s1",
         **session,
     }
-    world.store.write(lambda uow: sessions.store_session(uow, record, NOW))
+    world.store.write(lambda uow: sessions.store_sessions(uow, [record], NOW))
     resolved = world.resolver.lookup(creds.access_key_id)
     assert resolved is not None
     return context(caller=resolved.caller)
@@ -345,3 +346,29 @@ def test_untracked_writers_never_get_stale_answers(store: Store) -> None:
     iam.delete_user_policy(admin, user_name="alice", policy_name="p")
     with pytest.raises(AccessDenied):
         authz.require(alice, "iam:GetRole", ROLE_ARN)
+
+
+def test_eks_operations_are_authorized_by_the_operations_table(store: Store) -> None:
+    settings = Settings(account_id=ACCOUNT)
+    services = build_services(store, ManualClock(NOW), settings)
+    admin = context()
+    services.iam.create_user(admin, user_name="alice")
+    key = services.iam.create_access_key(admin, user_name="alice")["AccessKey"]["AccessKeyId"]
+    resolved = services.credentials.lookup(key)
+    assert resolved is not None
+    alice = context(caller=resolved.caller)
+    assert "name" in inspect.signature(services.eks.describe_cluster).parameters
+    with pytest.raises(AccessDenied) as caught:
+        services.eks.describe_cluster(alice, name="prod")
+    assert caught.value.json_code == "AccessDeniedException"
+    assert caught.value.message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: eks:DescribeCluster"
+        f" on resource: arn:aws:eks:us-east-1:{ACCOUNT}:cluster/prod"
+        " because no identity-based policy allows the eks:DescribeCluster action"
+    )
+    services.iam.put_user_policy(
+        admin, user_name="alice", policy_name="p", policy_document=document(allow("eks:List*"))
+    )
+    assert services.eks.list_clusters(alice)["clusters"] == []
+    with pytest.raises(AccessDenied):
+        services.eks.describe_cluster(alice, name="prod")

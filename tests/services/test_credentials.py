@@ -112,7 +112,7 @@ def _session(expires_in: timedelta) -> dict[str, object]:
 
 def test_session_keys_resolve_with_token_and_expiry_even_when_expired(store: Store) -> None:
     live, expired = _session(timedelta(hours=1)), _session(timedelta(hours=-1))
-    store.write(lambda uow: [sessions.store_session(uow, s, NOW) for s in (live, expired)])
+    store.write(lambda uow: sessions.store_sessions(uow, [live, expired], NOW))
     found = resolver(store).lookup(str(live["AccessKeyId"]))
     assert found is not None
     assert found.session_token == live["SessionToken"]

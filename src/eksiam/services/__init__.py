@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from eksiam.clock import Clock
 from eksiam.config import Settings
-from eksiam.services.authorize import AccessDenied, Authorizer
+from eksiam.services.authorize import AccessDenied, Authorizer, authorize_operations
 from eksiam.services.authz_generation import track_policy_changes
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.credentials import CredentialResolver
@@ -37,11 +37,14 @@ def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
     eks = EksService(store, clock, settings, iam, authorizer)
     for service in EksService.SERVICE_LINKED_ROLE_SERVICES:
         iam.register_usage_provider(service, eks.role_usage(service))
+    eks_auth = EksAuthService(eks, sts)
+    authorize_operations(eks, "eks", authorizer)  # IAM and STS methods authorize themselves
+    authorize_operations(eks_auth, "eks-auth", authorizer)
     return Services(
         iam=iam,
         sts=sts,
         eks=eks,
-        eks_auth=EksAuthService(eks, sts),
+        eks_auth=eks_auth,
         credentials=CredentialResolver(store, settings, clock),
         authorizer=authorizer,
     )

@@ -29,10 +29,13 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
+
+from botocore import xform_name
 
 from eksiam.arn import ACCOUNT_ID, Arn, InvalidArn
 from eksiam.config import Settings
@@ -50,7 +53,7 @@ from eksiam.policy import (
 from eksiam.services.authz_generation import current_generation
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.iam import records as r
-from eksiam.services.operations_auth import IAM_ENTITY_TYPES, Mode, operation_auth, param
+from eksiam.services.operations_auth import IAM_ENTITY_TYPES, Mode, operation_auth, operation_names, param
 from eksiam.services.principal_policies import (
     PolicySource,
     PrincipalPolicies,
@@ -327,3 +330,26 @@ def _request_tags(tags: Any) -> dict[str, str]:
     if isinstance(tags, list):
         return {str(t["Key"]): str(t.get("Value", "")) for t in tags if isinstance(t, Mapping)}
     return {}
+
+
+def authorize_operations(service_object: object, service: str, authorizer: Authorizer) -> None:
+    """Make each operation method of ``service_object`` pass ``authorize_operation`` before it runs.
+
+    For services whose methods do not ask the authorizer themselves (EKS, EKS Auth); IAM and STS do.
+    The wrapper keeps the method's signature (``functools.wraps``), so dispatch sees no change.
+    """
+    for operation in operation_names(service):
+        method = getattr(service_object, xform_name(operation), None)
+        if callable(method):
+            setattr(service_object, xform_name(operation), _guarded(method, authorizer, service, operation))
+
+
+def _guarded(
+    method: Callable[..., Any], authorizer: Authorizer, service: str, operation: str
+) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(ctx: CallContext, **kwargs: Any) -> Any:
+        authorizer.authorize_operation(ctx, service, operation, kwargs)
+        return method(ctx, **kwargs)
+
+    return run

@@ -17,8 +17,10 @@ Rules:
 4. Some operations are not authorized by identity policy alone: sts:GetCallerIdentity needs no
    permission at all (STS API reference: "No permissions are required to perform this operation"),
    the unsigned AssumeRoleWithWebIdentity/AssumeRoleWithSAML are decided by the role's trust policy,
-   and AssumeRole / AssumeRoleForPodIdentity by the STS and EKS Auth services themselves (trust policy
-   and identity policy together). ``Mode`` says which.
+   and AssumeRole by the STS service itself (trust policy and identity policy together). EKS Auth's
+   AssumeRoleForPodIdentity is an ordinary identity check: the node role needs
+   ``eks-auth:AssumeRoleForPodIdentity`` on the cluster (AmazonEKSWorkerNodePolicy grants it).
+   ``Mode`` says which.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ _MODES = {
     ("sts", "AssumeRoleWithWebIdentity"): Mode.NONE,
     ("sts", "AssumeRoleWithSAML"): Mode.NONE,
     ("sts", "AssumeRole"): Mode.SERVICE,
-    ("eks-auth", "AssumeRoleForPodIdentity"): Mode.SERVICE,
 }
 
 # Template variable -> request parameters that may carry it (model member names), first wins.
@@ -173,3 +174,7 @@ def operation_table() -> dict[tuple[str, str], OperationAuth]:
 
 def operation_auth(service: str, operation: str) -> OperationAuth | None:
     return operation_table().get((service, operation))
+
+
+def operation_names(service: str) -> list[str]:
+    return [operation for (svc, operation) in operation_table() if svc == service]
