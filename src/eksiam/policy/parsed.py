@@ -42,7 +42,7 @@ def _parse(text: str | bytes, kind: PolicyKind) -> tuple[PolicyDocument, Compile
 def _canonical(document: Mapping[str, Any]) -> str:
     try:
         return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:
         raise MalformedPolicyDocument("Syntax errors in policy.") from error
 
 
