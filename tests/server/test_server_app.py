@@ -172,3 +172,17 @@ def test_access_log_names_the_call_but_holds_no_secret(
     assert line["request_id"]
     text = caplog.text
     assert live_app.root_secret not in text and live_app.root_key not in text and "Signature=" not in text
+
+
+def test_rest_json_services_name_signature_failures_their_way(live_app: LiveApp) -> None:
+    config = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+    wrong_secret = live_app.client("eks", aws_secret_access_key="wrong", config=config)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        wrong_secret.list_clusters()
+    assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    unknown = live_app.client("eks", aws_access_key_id="AKIAUNKNOWNKEY000000", config=config)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        unknown.list_clusters()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."
