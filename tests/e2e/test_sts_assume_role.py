@@ -96,7 +96,10 @@ def test_a_session_policy_limits_the_session(eksiam_server: RunningServer) -> No
         PolicyName="read",
         PolicyDocument=doc({"Effect": "Allow", "Action": ["iam:GetRole", "iam:ListRoles"], "Resource": "*"}),
     )
-    response = eksiam_server.client("sts").assume_role(
+    assumer = user_client(
+        eksiam_server, "e2e-narrow-user", {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+    )
+    response = assumer.assume_role(
         RoleArn=role_arn,
         RoleSessionName="narrow",
         Policy=doc({"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}),
@@ -132,13 +135,18 @@ def test_refusals_arrive_as_aws_errors(eksiam_server: RunningServer) -> None:
         f"User: arn:aws:iam::{account}:user/e2e-nobody is not authorized to perform: sts:AssumeRole "
         f"on resource: {role_arn}"
     )
-    root_sts = eksiam_server.client("sts")
     with pytest.raises(botocore.exceptions.ClientError) as err:
-        root_sts.assume_role(RoleArn=role_arn, RoleSessionName="x1", DurationSeconds=7200)
+        eksiam_server.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="x1")
+    assert err.value.response["Error"]["Message"] == "Roles may not be assumed by root accounts."
+    allowed = user_client(
+        eksiam_server, "e2e-allowed", {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        allowed.assume_role(RoleArn=role_arn, RoleSessionName="x1", DurationSeconds=7200)
     assert err.value.response["Error"]["Code"] == "ValidationError"
     assert "MaxSessionDuration" in err.value.response["Error"]["Message"]
     with pytest.raises(botocore.exceptions.ClientError) as err:
-        root_sts.assume_role(RoleArn=role_arn, RoleSessionName="x1", Policy='{"Version": ')
+        allowed.assume_role(RoleArn=role_arn, RoleSessionName="x1", Policy='{"Version": ')
     assert err.value.response["Error"]["Code"] == "MalformedPolicyDocument"
 
 
@@ -166,10 +174,24 @@ def test_the_aws_cli_assumes_a_role(eksiam_server: RunningServer) -> None:
             }
         ),
     )
-    out = eksiam_server.aws_json(
+    iam = eksiam_server.client("iam")
+    iam.create_user(UserName="e2e-cli-user")
+    iam.put_user_policy(
+        UserName="e2e-cli-user",
+        PolicyName="p",
+        PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}
+        ),
+    )
+    key = iam.create_access_key(UserName="e2e-cli-user")["AccessKey"]
+    user_env = eksiam_server.cli_env(
+        AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"]
+    )
+    out_text = eksiam_server.aws(
         "sts", "assume-role", "--role-arn", f"arn:aws:iam::{account}:role/e2e-cli",
-        "--role-session-name", "cli", "--tags", "Key=team,Value=blue",
-    )  # fmt: skip
+        "--role-session-name", "cli", "--tags", "Key=team,Value=blue", env=user_env,
+    ).stdout  # fmt: skip
+    out = json.loads(out_text)
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/e2e-cli/cli"
     creds = out["Credentials"]
     env = eksiam_server.cli_env(

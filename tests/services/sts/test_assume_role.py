@@ -314,3 +314,10 @@ def test_mfa_parameters_cannot_be_satisfied(world: World) -> None:
             serial_number="arn:aws:iam::123456789012:mfa/alice",
             token_code="123456",
         )
+
+
+def test_root_credentials_cannot_assume_roles(world: World) -> None:
+    role_arn = world.role("deploy", ROOT_TRUST)
+    with pytest.raises(AccessDenied) as err:
+        world.sts.assume_role(world.root(), role_arn=role_arn, role_session_name="s1")
+    assert err.value.message == "Roles may not be assumed by root accounts."

@@ -3,7 +3,8 @@
 Order of checks (STS API Reference "AssumeRole"; IAM User Guide "Passing session tags in AWS STS",
 "Monitor and control actions taken with assumed roles" for source identity):
 
-1. parameters: session name, source identity, tags, session policy document (malformed documents
+1. the caller is an IAM user or a role session (root credentials cannot assume roles), then the
+   parameters: session name, source identity, tags, session policy document (malformed documents
    fail before any policy is evaluated);
 2. the role must exist with exactly this ARN, and the caller's policies together with the role's
    trust policy must allow ``sts:AssumeRole``; a missing role and a refusal look the same to the
@@ -53,6 +54,8 @@ class AssumeRoleOperations(StsBase):
         caller = ctx.caller
         if caller is None:
             raise AccessDenied("Request is missing Authentication Token")
+        if caller.kind is CallerKind.ROOT:
+            raise AccessDenied.root_caller()
         inherited: Mapping[str, Any] = caller.session or {}
         chained = caller.kind is CallerKind.ASSUMED_ROLE
         rules.check_name(role_session_name, "roleSessionName")

@@ -39,6 +39,11 @@ class AccessDenied(StsError):
         return cls(f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}")
 
     @classmethod
+    def root_caller(cls) -> AccessDenied:
+        """AssumeRole with the root user's credentials (STS API Reference "AssumeRole")."""
+        return cls("Roles may not be assumed by root accounts.")
+
+    @classmethod
     def web_identity(cls) -> AccessDenied:
         return cls("Not authorized to perform sts:AssumeRoleWithWebIdentity")
 
