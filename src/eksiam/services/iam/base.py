@@ -9,7 +9,7 @@ retried or failed transaction leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from eksiam.clock import Clock
@@ -21,6 +21,15 @@ from eksiam.services.iam.records import ManagedPolicyCatalog
 from eksiam.storage import Store, UnitOfWork
 
 T = TypeVar("T")
+
+
+def request_tags(tags: Sequence[Mapping[str, str]] | None) -> dict[str, Any]:
+    """``aws:RequestTag/<key>`` and ``aws:TagKeys`` of a request that sets tags."""
+    if not tags:
+        return {}
+    values: dict[str, Any] = {f"aws:RequestTag/{t['Key']}": t.get("Value", "") for t in tags}
+    values["aws:TagKeys"] = [t["Key"] for t in tags]
+    return values
 
 
 class Authorizer(Protocol):
@@ -47,18 +56,29 @@ class IamBase:
         self.authorizer = authorizer
         self.quotas = quotas or Quotas()
 
-    def _require(self, ctx: CallContext, action: str, resource_arn: str) -> None:
-        """Authorize before any transaction opens, so the authorizer may read the store itself."""
-        if self.authorizer is not None:
-            self.authorizer.require(ctx, f"iam:{action}", resource_arn)
+    def _require(
+        self, ctx: CallContext, action: str, resource_arn: str, context: Mapping[str, Any] | None = None
+    ) -> None:
+        """Authorize before any transaction opens, so the authorizer may read the store itself.
 
-    def _require_named(self, ctx: CallContext, action: str, kind: str, name: str) -> None:
-        """Authorize against the entity's ARN with its path; an unknown entity's ARN has path ``/``."""
+        Actions without a resource type in the Service Authorization Reference (ListRoles,
+        ListPolicies, GetAccountSummary ...) are authorized against ``*``."""
+        if self.authorizer is not None:
+            self.authorizer.require(ctx, f"iam:{action}", resource_arn, context)
+
+    def _require_named(
+        self, ctx: CallContext, action: str, kind: str, name: str, context: Mapping[str, Any] | None = None
+    ) -> None:
+        """Authorize against the entity's ARN with its path (an unknown entity's ARN has path ``/``)
+        and its tags as ``aws:ResourceTag/<key>`` (IAM User Guide, "Controlling access to IAM
+        resources" by tags)."""
         if self.authorizer is None:
             return
         record = self._read(lambda uow: uow.get(kind, ctx.account, name.lower()))
         arn = record["Arn"] if record else self._arn(ctx, kind, name)
-        self.authorizer.require(ctx, f"iam:{action}", arn)
+        values = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in (record or {}).get("Tags") or []}
+        values.update(context or {})
+        self.authorizer.require(ctx, f"iam:{action}", arn, values)
 
     def _arn(self, ctx: CallContext, kind: str, name: str, path: str = "/") -> str:
         return f"arn:{self.settings.partition}:iam::{ctx.account}:{kind}{path}{name}"

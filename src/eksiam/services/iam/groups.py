@@ -137,7 +137,7 @@ class Groups(IamBase):
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
-        self._require(ctx, "ListGroups", self._arn(ctx, "group", "*"))
+        self._require(ctx, "ListGroups", "*")
         page = self._read(
             lambda uow: paginate_by_path(uow, r.GROUP, ctx.account, path_prefix, marker, max_items)
         )

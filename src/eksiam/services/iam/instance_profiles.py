@@ -15,7 +15,7 @@ from eksiam import ids
 from eksiam.services.context import CallContext
 from eksiam.services.iam import lookup, quotas, views
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.paging import Page, paginate, paginate_by_path
@@ -43,7 +43,7 @@ class InstanceProfiles(IamBase):
     ) -> dict[str, Any]:
         path = path or "/"
         arn = self._arn(ctx, "instance-profile", instance_profile_name, path)
-        self._require(ctx, "CreateInstanceProfile", arn)
+        self._require(ctx, "CreateInstanceProfile", arn, request_tags(tags))
         record: Record = {
             "InstanceProfileName": instance_profile_name,
             "InstanceProfileId": ids.unique_id("instance-profile"),
@@ -101,7 +101,7 @@ class InstanceProfiles(IamBase):
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
-        self._require(ctx, "ListInstanceProfiles", self._arn(ctx, "instance-profile", "*"))
+        self._require(ctx, "ListInstanceProfiles", "*")
 
         def run(uow: UnitOfWork) -> tuple[Page, list[dict[str, Any]]]:
             page = paginate_by_path(uow, r.INSTANCE_PROFILE, ctx.account, path_prefix, marker, max_items)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from eksiam.services.context import CallContext
 from eksiam.services.iam import lookup, quotas
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, ValidationError
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.tags import check_new_tags
@@ -78,7 +78,7 @@ class OidcProviders(IamBase):
     ) -> dict[str, Any]:
         key = provider_url(url)
         arn = self._arn(ctx, "oidc-provider", key, "/")
-        self._require(ctx, "CreateOpenIDConnectProvider", arn)
+        self._require(ctx, "CreateOpenIDConnectProvider", arn, request_tags(tags))
         record: Record = {
             "Url": key,
             "Arn": arn,
@@ -140,7 +140,7 @@ class OidcProviders(IamBase):
 
     @validated
     def list_open_id_connect_providers(self, ctx: CallContext) -> dict[str, Any]:
-        self._require(ctx, "ListOpenIDConnectProviders", self._arn(ctx, "oidc-provider", "*"))
+        self._require(ctx, "ListOpenIDConnectProviders", "*")
         providers = self._read(lambda uow: uow.list(r.OIDC_PROVIDER, ctx.account))
         return {"OpenIDConnectProviderList": [{"Arn": p["Arn"]} for _k, p in providers]}
 

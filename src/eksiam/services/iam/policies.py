@@ -19,7 +19,7 @@ from eksiam import ids
 from eksiam.services.context import CallContext
 from eksiam.services.iam import lookup, managed_policies, quotas, views
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.documents import check_managed_policy
 from eksiam.services.iam.errors import (
     DeleteConflict,
@@ -82,7 +82,7 @@ class Policies(IamBase):
     ) -> dict[str, Any]:
         path = path or "/"
         arn = self._arn(ctx, "policy", policy_name, path)
-        self._require(ctx, "CreatePolicy", arn)
+        self._require(ctx, "CreatePolicy", arn, request_tags(tags))
         new_tags = check_new_tags(tags)
         check_managed_policy(policy_document)
         now = r.timestamp(ctx.now)
@@ -163,7 +163,7 @@ class Policies(IamBase):
         max_items: int | None = None,
     ) -> dict[str, Any]:
         """Scope All lists AWS managed policies first, then the account's (marker ``A|``/``L|`` + key)."""
-        self._require(ctx, "ListPolicies", self._arn(ctx, "policy", "*"))
+        self._require(ctx, "ListPolicies", "*")
         scope = scope or "All"
         limit = max_items or DEFAULT_MAX_ITEMS
         after = decode_marker(marker) or ""

@@ -18,7 +18,7 @@ from eksiam import ids
 from eksiam.services.context import CallContext
 from eksiam.services.iam import boundaries, lookup, quotas, views
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.documents import check_trust_policy, named_principals
 from eksiam.services.iam.errors import (
     DeleteConflict,
@@ -85,7 +85,7 @@ class Roles(IamBase):
     ) -> dict[str, Any]:
         path = path or "/"
         arn = self._arn(ctx, "role", role_name, path)
-        self._require(ctx, "CreateRole", arn)
+        self._require(ctx, "CreateRole", arn, request_tags(tags))
         new_tags = check_new_tags(tags)
         check_trust_policy(assume_role_policy_document)
         record: Record = {
@@ -224,7 +224,7 @@ class Roles(IamBase):
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
-        self._require(ctx, "ListRoles", self._arn(ctx, "role", "*"))
+        self._require(ctx, "ListRoles", "*")
         page = self._read(
             lambda uow: paginate_by_path(uow, r.ROLE, ctx.account, path_prefix, marker, max_items)
         )

@@ -15,7 +15,7 @@ from typing import Any
 from eksiam.services.context import CallContext
 from eksiam.services.iam import lookup, managed_policies
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.errors import InvalidInput, LimitExceeded
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.paging import paginate_list
@@ -86,14 +86,16 @@ class TagOperations(IamBase):
 
         return find
 
-    def _authorize_target(self, ctx: CallContext, kind: str, ident: str, action: str) -> None:
+    def _authorize_target(
+        self, ctx: CallContext, kind: str, ident: str, action: str, context: dict[str, Any] | None = None
+    ) -> None:
         if kind in (r.POLICY, r.OIDC_PROVIDER):
-            self._require(ctx, action, ident)
+            self._require(ctx, action, ident, context)
         else:
-            self._require_named(ctx, action, kind, ident)
+            self._require_named(ctx, action, kind, ident, context)
 
     def _tag(self, ctx: CallContext, kind: str, ident: str, tags: Sequence[Tag], action: str) -> None:
-        self._authorize_target(ctx, kind, ident, action)
+        self._authorize_target(ctx, kind, ident, action, request_tags(tags))
         find = self._tag_target(ctx, kind, ident, action)
 
         def run(uow: UnitOfWork) -> None:
@@ -104,7 +106,7 @@ class TagOperations(IamBase):
         self._write(run)
 
     def _untag(self, ctx: CallContext, kind: str, ident: str, keys: Sequence[str], action: str) -> None:
-        self._authorize_target(ctx, kind, ident, action)
+        self._authorize_target(ctx, kind, ident, action, {"aws:TagKeys": list(keys)})
         find = self._tag_target(ctx, kind, ident, action)
 
         def run(uow: UnitOfWork) -> None:

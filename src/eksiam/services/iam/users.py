@@ -15,7 +15,7 @@ from eksiam import ids
 from eksiam.services.context import CallContext, CallerKind
 from eksiam.services.iam import boundaries, lookup, quotas, views
 from eksiam.services.iam import records as r
-from eksiam.services.iam.base import IamBase
+from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, ValidationError
 from eksiam.services.iam.names import validated
 from eksiam.services.iam.paging import paginate_by_path
@@ -76,7 +76,7 @@ class Users(IamBase):
     ) -> dict[str, Any]:
         path = path or "/"
         arn = self._arn(ctx, "user", user_name, path)
-        self._require(ctx, "CreateUser", arn)
+        self._require(ctx, "CreateUser", arn, request_tags(tags))
         record: Record = {
             "UserName": user_name,
             "UserId": ids.unique_id("user"),
@@ -164,7 +164,7 @@ class Users(IamBase):
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
-        self._require(ctx, "ListUsers", self._arn(ctx, "user", "*"))
+        self._require(ctx, "ListUsers", "*")
         page = self._read(
             lambda uow: paginate_by_path(uow, r.USER, ctx.account, path_prefix, marker, max_items)
         )
