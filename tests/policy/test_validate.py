@@ -128,3 +128,10 @@ def test_parse_is_cached_by_content() -> None:
     second = parse_policy(doc(allow(Sid="Cache")), policy_id="two")
     assert first.compiled is second.compiled
     assert (first.policy_id, second.policy_id) == ("one", "two")
+
+
+def test_findings_carry_the_json_path_of_the_element() -> None:
+    single = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*"}}
+    assert [f.path for f in validate_policy(single)] == ["$.Statement.Resource"]
+    listed = doc(allow(), {"Effect": "Allow", "Action": "s3:*"})
+    assert [f.path for f in validate_policy(listed)] == ["$.Statement[1].Resource"]

@@ -99,7 +99,8 @@ def build_context(request: Request, bounded: bool = False) -> RequestContext:
     info, resource_account, values = _caller(request.principal, request.resource_account)
     given = request.context
     if given:
-        values = {**values, **dict(zip(_lowered(tuple(given)), given.values(), strict=True))}
+        values = dict(values)
+        values.update(zip(_lowered(tuple(given)), given.values(), strict=True))
     action, service = _action(request.action)
     return RequestContext(
         principal=info,

@@ -67,6 +67,10 @@ class PolicyDocument:
     version: str | None
     id: str | None
     statements: tuple[Statement, ...]
+    statement_listed: bool = True  # Statement was a JSON list (paths say Statement[i]) or one object
+
+    def statement_path(self, statement: Statement) -> str:
+        return f"$.Statement[{statement.index}]" if self.statement_listed else "$.Statement"
 
     @property
     def substitutes_variables(self) -> bool:
@@ -110,7 +114,7 @@ def build(raw: Any) -> PolicyDocument:
         _statement(item, index, f"$.Statement[{index}]" if isinstance(body, list) else "$.Statement")
         for index, item in enumerate(listed)
     )
-    return PolicyDocument(version, policy_id, statements)
+    return PolicyDocument(version, policy_id, statements, isinstance(body, list))
 
 
 def _statement(raw: Any, index: int, path: str) -> Statement:

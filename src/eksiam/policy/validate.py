@@ -54,9 +54,8 @@ class Finding:
         return {"severity": self.severity, "message": self.message, "path": self.path}
 
 
-def _path(statement: Statement, element: str = "") -> str:
-    base = f"$.Statement[{statement.index}]"
-    return f"{base}.{element}" if element else base
+def _path(document: PolicyDocument, statement: Statement, element: str) -> str:
+    return f"{document.statement_path(statement)}.{element}"
 
 
 def _texts(document: PolicyDocument) -> Iterator[str]:
@@ -80,45 +79,47 @@ def _errors(document: PolicyDocument, kind: PolicyKind) -> Iterator[Finding]:
     for statement in document.statements:
         if statement.sid is not None and statement.sid != "":
             if statement.sid in seen:
-                yield Finding("ERROR", grammar.DUPLICATE_SID, _path(statement, "Sid"))
+                yield Finding("ERROR", grammar.DUPLICATE_SID, _path(document, statement, "Sid"))
             seen.add(statement.sid)
             if kind in SID_ALPHANUMERIC and grammar.sid_problem(statement.sid):
-                yield Finding("ERROR", grammar.SID_NOT_ALPHANUMERIC, _path(statement, "Sid"))
+                yield Finding("ERROR", grammar.SID_NOT_ALPHANUMERIC, _path(document, statement, "Sid"))
     for statement in document.statements:
-        yield from _statement_errors(statement, kind)
+        yield from _statement_errors(document, statement, kind)
 
 
-def _statement_errors(statement: Statement, kind: PolicyKind) -> Iterator[Finding]:
+def _statement_errors(document: PolicyDocument, statement: Statement, kind: PolicyKind) -> Iterator[Finding]:
     actions = statement.actions if statement.actions is not None else statement.not_actions
     if not actions:
-        yield Finding("ERROR", grammar.NO_ACTIONS, _path(statement, "Action"))
+        yield Finding("ERROR", grammar.NO_ACTIONS, _path(document, statement, "Action"))
     resources = statement.resources if statement.resources is not None else statement.not_resources
     if kind is PolicyKind.TRUST:
         if resources is not None:
-            yield Finding("ERROR", grammar.RESOURCE_PROHIBITED, _path(statement, "Resource"))
+            yield Finding("ERROR", grammar.RESOURCE_PROHIBITED, _path(document, statement, "Resource"))
     elif not resources:
-        yield Finding("ERROR", grammar.NO_RESOURCES, _path(statement, "Resource"))
+        yield Finding("ERROR", grammar.NO_RESOURCES, _path(document, statement, "Resource"))
     has_principal = statement.principal is not None or statement.not_principal is not None
     for block in (statement.principal, statement.not_principal):
         for principal_type, value in block.entries if block is not None else ():
             problem = grammar.principal_problem(principal_type, value)
             if problem:
-                yield Finding("ERROR", problem, _path(statement, "Principal"))
+                yield Finding("ERROR", problem, _path(document, statement, "Principal"))
     if kind in PRINCIPAL_REQUIRED and not has_principal:
-        yield Finding("ERROR", grammar.NO_PRINCIPAL, _path(statement, "Principal"))
+        yield Finding("ERROR", grammar.NO_PRINCIPAL, _path(document, statement, "Principal"))
     if kind not in PRINCIPAL_REQUIRED and has_principal:
-        yield Finding("ERROR", grammar.PRINCIPAL_NOT_ALLOWED, _path(statement, "Principal"))
+        yield Finding("ERROR", grammar.PRINCIPAL_NOT_ALLOWED, _path(document, statement, "Principal"))
     for action in actions or ():
         problem = grammar.action_problem(action)
         if problem:
-            yield Finding("ERROR", problem, _path(statement, "Action"))
+            yield Finding("ERROR", problem, _path(document, statement, "Action"))
     for resource in resources or ():
         problem = grammar.resource_problem(resource)
         if problem:
-            yield Finding("ERROR", problem, _path(statement, "Resource"))
+            yield Finding("ERROR", problem, _path(document, statement, "Resource"))
     for clause in statement.conditions:
         if lookup_operator(clause.operator) is None:
-            yield Finding("ERROR", grammar.SYNTAX_ERROR, _path(statement, f"Condition.{clause.operator}"))
+            yield Finding(
+                "ERROR", grammar.SYNTAX_ERROR, _path(document, statement, f"Condition.{clause.operator}")
+            )
 
 
 def _warnings(document: PolicyDocument) -> Iterator[Finding]:
@@ -126,13 +127,13 @@ def _warnings(document: PolicyDocument) -> Iterator[Finding]:
         for action in statement.actions or statement.not_actions or ():
             message = _action_warning(action)
             if message:
-                yield Finding("WARNING", message, _path(statement, "Action"))
+                yield Finding("WARNING", message, _path(document, statement, "Action"))
         for clause in statement.conditions:
             if catalog.condition_key_known(clause.key) is False:
                 yield Finding(
                     "WARNING",
                     f"Unknown condition key {clause.key}.",
-                    _path(statement, f"Condition.{clause.operator}.{clause.key}"),
+                    _path(document, statement, f"Condition.{clause.operator}.{clause.key}"),
                 )
 
 
