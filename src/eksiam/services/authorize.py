@@ -278,7 +278,7 @@ def request_context(ctx: CallContext, caller: Caller, found: PrincipalPolicies) 
         values["aws:PrincipalAccount"] = caller.account
         values["aws:PrincipalType"] = _PRINCIPAL_TYPE.get(caller.kind, "User")
         values["aws:userid"] = caller.user_id
-    if caller.kind is CallerKind.USER and caller.session is None:
+    if caller.kind is CallerKind.USER:  # also a user's GetSessionToken session
         values["aws:username"] = caller.arn.rsplit("/", 1)[-1]
     session = caller.session
     if session is not None:

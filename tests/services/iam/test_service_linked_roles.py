@@ -188,6 +188,14 @@ def test_reserved_policy_attaches_to_its_role_only(iam: Any, ctx: CallContext) -
     expect(
         "PolicyNotAttachable", lambda: iam.attach_user_policy(ctx, user_name="alice", policy_arn=EKS_POLICY)
     )
+    iam.create_group(ctx, group_name="ops")
+    expect(
+        "PolicyNotAttachable", lambda: iam.attach_group_policy(ctx, group_name="ops", policy_arn=EKS_POLICY)
+    )
+    expect(
+        "PolicyNotAttachable",
+        lambda: iam.put_user_permissions_boundary(ctx, user_name="alice", permissions_boundary=EKS_POLICY),
+    )
     assert iam.get_policy(ctx, policy_arn=EKS_POLICY)["Policy"]["AttachmentCount"] == 1
 
 
