@@ -63,15 +63,17 @@ def paginate(
     """One page of ``kind`` records under ``prefix`` after ``marker``, filtered by ``keep``."""
     limit = max_items or DEFAULT_MAX_ITEMS
     after = decode_marker(marker)
+    # Unfiltered, one more row than the page tells whether more follow; filtered, scan in chunks.
+    size = limit + 1 if keep is None else max(limit + 1, _SCAN_CHUNK)
     found: list[tuple[str, Record]] = []
     while True:
-        chunk = uow.list(kind, account, prefix=prefix, after=after, limit=max(limit + 1, _SCAN_CHUNK))
+        chunk = uow.list(kind, account, prefix=prefix, after=after, limit=size)
         for key, record in chunk:
             if keep is None or keep(record):
                 if len(found) == limit:
                     return Page(found, True, encode_marker(found[-1][0]))
                 found.append((key, record))
-        if len(chunk) < max(limit + 1, _SCAN_CHUNK):
+        if len(chunk) < size:
             return Page(found, False, None)
         after = chunk[-1][0]
 
