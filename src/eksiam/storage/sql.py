@@ -7,9 +7,9 @@ Rules (the interface's rules, and how they hold here):
 2. ``write`` retries ``fn`` when the database reports a conflict (``Backend.retryable``) or a pooled
    connection turns out dead before commit, at most ``MAX_ATTEMPTS`` times with jittered exponential
    backoff, then gives up with ``Unavailable``. A connection lost *during* commit is not retried: the
-   write may have landed, and running ``fn`` again could apply it twice. A
-   database error that ``fn`` catches and swallows still fails the attempt: on PostgreSQL the
-   transaction is already aborted, and committing it would silently drop the write.
+   write may have landed, and running ``fn`` again could apply it twice. A database error that ``fn``
+   catches and swallows still fails the attempt: on PostgreSQL the transaction is already aborted,
+   and committing it would silently drop the write.
 3. Prefix listing is a key range ``prefix <= key < successor(prefix)`` (``_prefix_end``), an index
    range scan on both databases; ``LIKE`` would need escaping and, on PostgreSQL, a pattern index.
 4. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
