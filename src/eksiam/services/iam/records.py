@@ -66,8 +66,6 @@ from typing import Any, Protocol
 
 from eksiam.storage import Record
 
-ENTITY_KINDS = ("user", "group", "role")
-
 ROLE = "role"
 USER = "user"
 GROUP = "group"
