@@ -15,7 +15,6 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from json import dumps
@@ -102,8 +101,7 @@ class AwsAsgiEndpoint:
                 body=body,
                 client_ip=source_ip,
             )
-            loop = asyncio.get_running_loop()
-            response = await loop.run_in_executor(self._runtime.executor, _handle, endpoint, request, notes)
+            response = await self._runtime.workers.run(_handle, endpoint, request, notes)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         if response.header("content-length") is None:
             headers.append((b"content-length", str(len(response.body)).encode()))

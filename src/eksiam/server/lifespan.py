@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from starlette.types import ASGIApp
 
@@ -21,6 +20,7 @@ from eksiam.server.authentication import ResolvedKey
 from eksiam.server.dual_protocol import server_ssl_context
 from eksiam.server.metrics import Metrics
 from eksiam.server.mounts import MountPoint
+from eksiam.server.worker_pool import WorkerPool
 from eksiam.services import Services, build_services
 from eksiam.services.eks.certificates import ensure_cluster_ca, server_certificate
 from eksiam.storage import Store, open_store
@@ -48,7 +48,7 @@ class Runtime:
         self.clock = clock
         self.mount_points = tuple(mounts)
         self.metrics = Metrics()
-        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="eksiam-aws")
+        self.workers = WorkerPool(threads, "eksiam-aws")
         self.ready = False
         self._store: Store | None = None
         self._services: Services | None = None
@@ -88,7 +88,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.ready = False
-        self.executor.shutdown(wait=True)
+        self.workers.shutdown()
         if self._store is not None:
             self._store.close()
             self._store = None
