@@ -17,7 +17,16 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from eksiam.policy import MalformedPolicyDocument, Policy, PolicyKind, parse_policy, validate_policy
+from eksiam.policy import (
+    MalformedPolicyDocument,
+    Policy,
+    PolicyKind,
+    PolicySet,
+    Request,
+    evaluate,
+    parse_policy,
+    validate_policy,
+)
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,6 +139,53 @@ POLICY_LIKE = st.fixed_dictionaries(
     },
 )
 
+# Near-valid documents: mostly well-formed, so that the fuzzer gets past the grammar into the
+# compiler and the evaluator (a handful of garbage choices still reach every error branch).
+VALID_ACTIONS = st.sampled_from(
+    ["s3:GetObject", "s3:*", "iam:Get*", "ec2:Describe?nstances", "*", "sts:AssumeRole"]
+)
+VALID_RESOURCES = st.sampled_from(
+    ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/${aws:username}/*", "arn:aws:iam::111122223333:role/*",
+     "arn:aws:s3:::b/${aws:PrincipalTag/team, 'x'}/${*}${?}${$}", "arn:aws:ec2:*:*:instance/*", "not-an-arn"]
+)  # fmt: skip
+VALID_OPERATORS = st.sampled_from(
+    ["StringEquals", "StringNotEquals", "StringLike", "StringNotLikeIfExists", "StringEqualsIgnoreCase",
+     "NumericLessThan", "NumericGreaterThanEqualsIfExists", "DateLessThan", "DateGreaterThanIfExists", "Bool",
+     "BoolIfExists", "BinaryEquals", "IpAddress", "NotIpAddressIfExists", "ArnLike", "ArnNotEquals", "Null",
+     "ForAllValues:StringEquals", "ForAnyValue:StringLike", "ForAllValues:NumericLessThan", "StringEqualz"]
+)  # fmt: skip
+CONDITION_KEYS = st.sampled_from(
+    ["aws:username", "aws:SourceIp", "aws:TagKeys", "aws:CurrentTime", "aws:SecureTransport",
+     "aws:PrincipalTag/team", "aws:SourceArn", "s3:max-keys", "aws:MultiFactorAuthAge", "nokey"]
+)  # fmt: skip
+CONDITION_VALUES = st.one_of(ELEMENT_WORDS, st.lists(ELEMENT_WORDS, min_size=1, max_size=3))
+NEAR_VALID_STATEMENTS = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Allow", "Deny", "Permit"]),
+        "Action": st.one_of(VALID_ACTIONS, st.lists(VALID_ACTIONS, min_size=1, max_size=3)),
+        "Resource": st.one_of(VALID_RESOURCES, st.lists(VALID_RESOURCES, min_size=1, max_size=3)),
+    },
+    optional={
+        "Sid": st.sampled_from(["One", "Two", "Three"]),
+        "Condition": st.dictionaries(
+            VALID_OPERATORS,
+            st.dictionaries(CONDITION_KEYS, CONDITION_VALUES, min_size=1, max_size=2),
+            max_size=3,
+        ),
+    },
+)
+NEAR_VALID_POLICIES = st.fixed_dictionaries(
+    {
+        "Version": st.sampled_from(["2012-10-17", "2012-10-17", "2008-10-17"]),
+        "Statement": st.lists(NEAR_VALID_STATEMENTS, min_size=1, max_size=4),
+    }
+)
+CONTEXTS = st.dictionaries(
+    CONDITION_KEYS,
+    st.one_of(ELEMENT_WORDS, st.text(max_size=8), st.lists(ELEMENT_WORDS, max_size=3)),
+    max_size=4,
+)
+
 
 def check(document: str | bytes | Mapping[str, Any], kind: PolicyKind) -> None:
     findings = validate_policy(document, kind)
@@ -190,3 +246,27 @@ def test_corrupted_policy_text_parses_or_is_malformed(
     cut = data.draw(st.integers(min_value=0, max_value=len(text)))
     noise = data.draw(st.text(max_size=5))
     check(text[:cut] + noise + text[cut + 1 :], kind)
+
+
+@FUZZ
+@given(
+    NEAR_VALID_POLICIES, CONTEXTS, st.sampled_from(["s3:GetObject", "iam:GetRole", "ec2:DescribeInstances"])
+)
+def test_near_valid_policies_parse_and_evaluate_without_crashing(
+    document: dict[str, Any], context: dict[str, Any], action: str
+) -> None:
+    """Whatever parses must also evaluate: any request context yields one of the three decisions."""
+    check(document, PolicyKind.IDENTITY)
+    try:
+        policy = parse_policy(document, PolicyKind.IDENTITY)
+    except MalformedPolicyDocument:
+        return
+    request = Request(
+        principal="arn:aws:iam::111122223333:user/alice",
+        action=action,
+        resource="arn:aws:s3:::b/alice/x",
+        resource_account="111122223333",
+        context=context,
+    )
+    decision = evaluate(request, PolicySet(identity=(policy,), boundary=policy))
+    assert decision.to_dict()["decision"] in ("Allow", "ExplicitDeny", "ImplicitDeny")
