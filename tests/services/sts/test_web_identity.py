@@ -336,3 +336,43 @@ def test_an_external_provider_is_trusted_through_its_published_keys(
     assert response["Provider"] == provider
     assert response["Audience"] == "my-app"
     assert len(hits) == 2  # discovery + keys once; the second call used the cache
+
+
+def tagged_token(world: World, cluster: Cluster, tags: Any) -> str:
+    key = world.issuers.signing_key(cluster.issuer)
+    _, claims = parts(cluster.token())
+    claims["https://aws.amazon.com/tags"] = tags
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key.joserfc_key(), default_type=None)
+
+
+def test_session_tags_from_the_token_need_tag_session(world: World, cluster: Cluster) -> None:
+    tags = {"principal_tags": {"team": ["blue"], "env": ["dev"]}, "transitive_tag_keys": ["team"]}
+    plain = cluster.role("plain")
+    with pytest.raises(AccessDenied) as err:
+        assume(world, plain, tagged_token(world, cluster, tags))
+    assert "sts:TagSession" in err.value.message
+    tagging = world.role(
+        "tagging",
+        trust(
+            {"Federated": cluster.provider_arn},
+            ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+            Condition={"StringEquals": {f"{cluster.host}:sub": SA_SUB, "aws:RequestTag/team": "blue"}},
+        ),
+    )
+    response = assume(world, tagging, tagged_token(world, cluster, tags))
+    assert 0 < response["PackedPolicySize"] <= 100
+    session = world.session(response)
+    assert session.caller is not None and session.caller.session is not None
+    assert session.caller.session["Tags"] == [
+        {"Key": "team", "Value": "blue"},
+        {"Key": "env", "Value": "dev"},
+    ]
+    assert session.caller.session["TransitiveTagKeys"] == ["team"]
+
+
+@pytest.mark.parametrize(
+    "tags", ["x", {"principal_tags": {"team": "blue"}}, {"principal_tags": {"t": ["a", "b"]}}]
+)
+def test_a_malformed_tags_claim_is_an_invalid_token(world: World, cluster: Cluster, tags: Any) -> None:
+    with pytest.raises(InvalidIdentityToken):
+        assume(world, cluster.role(), tagged_token(world, cluster, tags))

@@ -12,7 +12,9 @@ Order of checks (irsa-and-eksctl.md section 4, after the STS API Reference and I
    skew (ExpiredTokenException, IDPRejectedClaim);
 6. the trust policy allows ``sts:AssumeRoleWithWebIdentity`` for principal ``Federated`` = the
    provider ARN, with ``<provider url>:sub``, ``:aud`` and ``:oaud`` in the context (AccessDenied);
-7. DurationSeconds, packed size; then the session.
+7. session tags the token carries (claim ``https://aws.amazon.com/tags``) need ``sts:TagSession``
+   in the trust policy too;
+8. DurationSeconds, packed size; then the session.
 
 Only an issuer on a loopback address may use ``http://`` (local test identity providers); IAM stores
 provider URLs without a scheme, so both spellings of such an issuer find the same provider.
@@ -52,6 +54,7 @@ from eksiam.services.sts.web_tokens import (
 )
 from eksiam.storage.interface import Record, UnitOfWork
 
+TAGS_CLAIM = "https://aws.amazon.com/tags"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -108,16 +111,25 @@ class WebIdentityOperations(StsBase):
 
         provider_arn = str(found.provider["Arn"])
         context = _claims_context(key, token, audience)
+        tags, transitive = _token_tags(token)
+        context.update(trust.request_tag_context(tags, transitive))
         context.update(_global_context(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
         allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
         if self.settings.enforce and not allowed:
             raise AccessDenied.web_identity()
+        if (
+            tags
+            and self.settings.enforce
+            and not trust.allows(provider_arn, "sts:TagSession", role_arn, ref.account, trust_doc, context)
+        ):
+            raise AccessDenied("Not authorized to perform sts:TagSession")
         duration = rules.session_duration(
             duration_seconds, int(found.role["MaxSessionDuration"]), chained=False
         )
-        packed = rules.packed_policy_size(policy, arns, [])
+        session_tags, transitive_keys = rules.merge_tags(tags, transitive, [], [])
+        packed = rules.packed_policy_size(policy, arns, session_tags)
         record = self._issue(
             ctx,
             SessionSpec(
@@ -127,6 +139,8 @@ class WebIdentityOperations(StsBase):
                 chained=False,
                 policy=policy,
                 policy_arns=arns,
+                tags=session_tags,
+                transitive_keys=transitive_keys,
                 web_identity={
                     "Provider": provider_arn,
                     "Issuer": issuer,
@@ -160,6 +174,25 @@ class WebIdentityOperations(StsBase):
 def _lookup(uow: UnitOfWork, account: str, key: str | None, ref: RoleRef) -> _Lookup:
     provider = uow.get(OIDC_PROVIDER, account, key) if key else None
     return _Lookup(role=find_role(uow, ref), provider=provider)
+
+
+def _token_tags(token: WebToken) -> tuple[list[dict[str, str]], list[str]]:
+    """Session tags an identity provider put in the token (IAM User Guide, "Passing session tags
+    using AssumeRoleWithWebIdentity"): claim ``https://aws.amazon.com/tags`` with ``principal_tags``
+    (each value a one-element list) and ``transitive_tag_keys``."""
+    claim = token.claims.get(TAGS_CLAIM)
+    if claim is None:
+        return [], []
+    principal = claim.get("principal_tags", {}) if isinstance(claim, dict) else None
+    transitive = claim.get("transitive_tag_keys", []) if isinstance(claim, dict) else None
+    if not isinstance(principal, dict) or not isinstance(transitive, list):
+        raise InvalidIdentityToken(f"The {TAGS_CLAIM} claim of the web identity token is malformed.")
+    tags = []
+    for tag_key, values in principal.items():
+        if not isinstance(values, list) or len(values) != 1 or not isinstance(values[0], str):
+            raise InvalidIdentityToken(f"The {TAGS_CLAIM} claim of the web identity token is malformed.")
+        tags.append({"Key": str(tag_key), "Value": values[0]})
+    return tags, [str(k) for k in transitive]
 
 
 def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:

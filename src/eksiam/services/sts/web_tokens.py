@@ -20,8 +20,6 @@ Rules, in the order sts:AssumeRoleWithWebIdentity applies them (irsa-and-eksctl.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -33,6 +31,7 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
+from joserfc.jws import CompactSignature
 
 from eksiam.services.sts.errors import (
     ExpiredTokenException,
@@ -58,6 +57,7 @@ class WebToken:
     raw: str
     header: Mapping[str, Any]
     claims: Mapping[str, Any]
+    compact: CompactSignature
 
     @property
     def issuer(self) -> str:
@@ -81,22 +81,18 @@ class WebToken:
 
 
 def parse_token(token: str) -> WebToken:
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts[:2]):
+    """Split and decode once; the signature is checked later against this same parsed object."""
+    if token.count(".") != 2:
         raise InvalidIdentityToken.not_a_jwt()
-    header = _json_part(parts[0])
-    claims = _json_part(parts[1])
-    return WebToken(raw=token, header=header, claims=claims)
-
-
-def _json_part(part: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        compact = jws.extract_compact(token.encode())
+        header = compact.headers()
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError, TypeError, UnicodeError):
         raise InvalidIdentityToken.not_a_jwt() from None
-    if not isinstance(value, dict):
+    if not isinstance(header, dict) or not isinstance(claims, dict):
         raise InvalidIdentityToken.not_a_jwt()
-    return value
+    return WebToken(raw=token, header=header, claims=claims, compact=compact)
 
 
 def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None:
@@ -115,13 +111,12 @@ def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None
     if not candidates:
         raise InvalidIdentityToken.no_key()
     for jwk in candidates:
+        key = _verification_key(json.dumps(dict(jwk), sort_keys=True))
         try:
-            jws.deserialize_compact(
-                token.raw, _verification_key(json.dumps(dict(jwk), sort_keys=True)), [alg]
-            )
+            if jws.validate_compact(token.compact, key, [alg]):
+                return
         except (JoseError, ValueError):
             continue
-        return
     raise InvalidIdentityToken.bad_signature()
 
 
