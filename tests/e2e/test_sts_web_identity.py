@@ -7,6 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet
 
 from eksiam.clock import SystemClock
 from eksiam.config import Settings
@@ -171,3 +174,63 @@ def test_a_tampered_token_is_refused_on_the_wire(eksiam_server: RunningServer, i
             RoleArn=irsa["role"]["Arn"], RoleSessionName="pod-1", WebIdentityToken=forged
         )
     assert err.value.response["Error"]["Code"] == "InvalidIdentityToken"
+
+
+def test_an_external_identity_provider_is_read_over_http(eksiam_server: RunningServer) -> None:
+    key = ECKey.generate_key("P-256", private=True)
+    state: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            docs = {
+                "/.well-known/openid-configuration": {
+                    "issuer": state["url"],
+                    "jwks_uri": state["url"] + "/jwks",
+                },
+                "/jwks": {
+                    "keys": [{**key.as_dict(private=False), "kid": "ci-1", "use": "sig", "alg": "ES256"}]
+                },
+            }
+            body = json.dumps(docs.get(self.path, {})).encode()
+            self.send_response(200 if self.path in docs else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    idp = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["url"] = f"http://127.0.0.1:{idp.server_address[1]}"
+    thread = threading.Thread(target=idp.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = state["url"].removeprefix("http://")
+        iam = eksiam_server.client("iam")
+        provider = iam.create_open_id_connect_provider(
+            Url=f"https://{host}", ClientIDList=["ci"], ThumbprintList=["9" * 40]
+        )["OpenIDConnectProviderArn"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringLike": {f"{host}:sub": "repo:org/*"}},
+                }
+            ],
+        }
+        role = iam.create_role(RoleName="e2e-ci", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        now = int(time.time())
+        claims = {"iss": state["url"], "sub": "repo:org/app", "aud": "ci", "iat": now, "exp": now + 600}
+        token = jwt.encode({"alg": "ES256", "kid": "ci-1"}, claims, key, algorithms=["ES256"])
+        response = unsigned_sts(eksiam_server).assume_role_with_web_identity(
+            RoleArn=role["Arn"], RoleSessionName="ci-run", WebIdentityToken=token
+        )
+        assert response["Provider"] == provider
+        assert response["SubjectFromWebIdentityToken"] == "repo:org/app"
+    finally:
+        idp.shutdown()
+        idp.server_close()
+        thread.join()
