@@ -18,6 +18,7 @@ Rules (the interface's rules, and how they hold here):
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
@@ -25,7 +26,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Executable, and_, bindparam, func, select, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from eksiam.storage import migrations
@@ -127,21 +139,6 @@ class SqlUnitOfWork:
         self._require_writable()
         return bool(self._execute(_DELETE, _checked(kind=kind, account=account, key=key)).rowcount)
 
-    def _range(self, kind: str, account: str, prefix: str, after: str | None) -> list[Any]:
-        _checked(kind=kind, account=account, prefix=prefix, **({} if after is None else {"after": after}))
-        conditions = [records.c.kind == kind, records.c.account == account]
-        # One lower bound only: given two, SQLite may seek by the prefix and filter up to ``after``,
-        # which makes a late page cost as much as every page before it. Python compares str by
-        # code point, which is UTF-8 byte order, the order the database uses.
-        if after is not None and after >= prefix:
-            conditions.append(records.c.key > after)
-        elif prefix:
-            conditions.append(records.c.key >= prefix)
-        end = _prefix_end(prefix) if prefix else None
-        if end is not None:
-            conditions.append(records.c.key < end)
-        return conditions
-
     def list(
         self,
         kind: str,
@@ -153,25 +150,66 @@ class SqlUnitOfWork:
     ) -> list[tuple[str, Record]]:
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
-        query = select(records.c.key, records.c.data).where(*self._range(kind, account, prefix, after))
-        query = query.order_by(records.c.key)
+        shape, params = _key_range(kind, account, prefix, after)
         if limit is not None:
-            query = query.limit(limit)
-        return [(key, json.loads(data)) for key, data in self._execute(query)]
+            params["limit"] = limit
+        rows = self._execute(_range_query("list", *shape, limit=limit is not None), params)
+        return [(key, json.loads(data)) for key, data in rows]
 
     def count(self, kind: str, account: str, *, prefix: str = "") -> int:
-        query = select(func.count()).select_from(records).where(*self._range(kind, account, prefix, None))
-        return int(self._execute(query).scalar_one())
+        shape, params = _key_range(kind, account, prefix, None)
+        return int(self._execute(_range_query("count", *shape, limit=False), params).scalar_one())
 
     def accounts(self, kind: str) -> Iterator[str]:
         """Walks the index one distinct account at a time, so its cost follows accounts, not records."""
-        _checked(kind=kind)
         found: list[str] = []
-        query = select(records.c.account).where(records.c.kind == kind).order_by(records.c.account).limit(1)
-        while (account := self._execute(query).scalar()) is not None:
+        account = self._execute(_FIRST_ACCOUNT, _checked(kind=kind)).scalar()
+        while account is not None:
             found.append(account)
-            query = query.where(records.c.account > account)
+            account = self._execute(_NEXT_ACCOUNT, {"kind": kind, "after": account}).scalar()
         return iter(found)
+
+
+def _key_range(
+    kind: str, account: str, prefix: str, after: str | None
+) -> tuple[tuple[str | None, bool], dict[str, Any]]:
+    """The bounds of a listing as (lower bound operator, has upper bound) and bind values.
+
+    One lower bound only: given two, SQLite may seek by the prefix and filter up to ``after``, which
+    makes a late page cost as much as every page before it. Python compares str by code point,
+    which is UTF-8 byte order, the order the database uses.
+    """
+    params: dict[str, Any] = _checked(kind=kind, account=account)
+    _checked(prefix=prefix, after=after or "")
+    lower: str | None = None
+    if after is not None and after >= prefix:
+        lower, params["lower"] = ">", after
+    elif prefix:
+        lower, params["lower"] = ">=", prefix
+    end = _prefix_end(prefix) if prefix else None
+    if end is not None:
+        params["upper"] = end
+    return (lower, end is not None), params
+
+
+@functools.cache
+def _range_query(what: str, lower: str | None, upper: bool, *, limit: bool) -> Select[Any]:
+    """Built once per shape, so a listing costs no statement construction or compilation."""
+    key = records.c.key
+    conditions = [records.c.kind == bindparam("kind"), records.c.account == bindparam("account")]
+    if lower is not None:
+        conditions.append(key > bindparam("lower") if lower == ">" else key >= bindparam("lower"))
+    if upper:
+        conditions.append(key < bindparam("upper"))
+    if what == "count":
+        return select(func.count()).select_from(records).where(*conditions)
+    query = select(key, records.c.data).where(*conditions).order_by(key)
+    return query.limit(bindparam("limit", type_=Integer)) if limit else query
+
+
+_ACCOUNTS = select(records.c.account).where(records.c.kind == bindparam("kind")).order_by(records.c.account)
+_FIRST_ACCOUNT = _ACCOUNTS.limit(1)
+_NEXT_ACCOUNT = _ACCOUNTS.where(records.c.account > bindparam("after")).limit(1)
 
 
 class SqlStore:
