@@ -234,3 +234,46 @@ def test_an_external_identity_provider_is_read_over_http(eksiam_server: RunningS
         idp.shutdown()
         idp.server_close()
         thread.join()
+
+
+def test_irsa_for_a_cluster_created_through_the_eks_api(eksiam_server: RunningServer) -> None:
+    iam = eksiam_server.client("iam")
+    eks_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    cluster_role = iam.create_role(RoleName="e2e-eks-cluster", AssumeRolePolicyDocument=json.dumps(eks_trust))
+    iam.attach_role_policy(
+        RoleName="e2e-eks-cluster", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+    )
+    eks = eksiam_server.client("eks")
+    eks.create_cluster(
+        name="e2e-eks",
+        roleArn=cluster_role["Role"]["Arn"],
+        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
+    )
+    issuer = eks.describe_cluster(name="e2e-eks")["cluster"]["identity"]["oidc"]["issuer"]
+    assert issuer_id_of(issuer) is not None
+    provider = iam.create_open_id_connect_provider(
+        Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9" * 40]
+    )["OpenIDConnectProviderArn"]
+    host = issuer.removeprefix("https://")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{host}:sub": "system:serviceaccount:default:app"}},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="e2e-eks-irsa", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    token = eksiam_token(eksiam_server, "e2e-eks", "--namespace", "default", "--service-account", "app")
+    response = unsigned_sts(eksiam_server).assume_role_with_web_identity(
+        RoleArn=role["Arn"], RoleSessionName="app", WebIdentityToken=token
+    )
+    assert response["AssumedRoleUser"]["Arn"].endswith(":assumed-role/e2e-eks-irsa/app")
