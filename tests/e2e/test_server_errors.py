@@ -113,3 +113,34 @@ def test_wrong_secret_through_the_cli(eksiam_server: RunningServer) -> None:
     result = eksiam_server.aws("sts", "get-caller-identity", env=env, check=False)
     assert result.returncode != 0
     assert "SignatureDoesNotMatch" in result.stderr
+
+
+def test_forwarded_for_header_cannot_choose_the_source_ip(eksiam_server: RunningServer) -> None:
+    iam = eksiam_server.client("iam")
+    only_from_ten = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "iam:ListRoles",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3/32"}},
+            }
+        ],
+    }
+    iam.create_user(UserName="from-ten")
+    iam.put_user_policy(UserName="from-ten", PolicyName="ip", PolicyDocument=json.dumps(only_from_ten))
+    key = iam.create_access_key(UserName="from-ten")["AccessKey"]
+    as_user = eksiam_server.client(
+        "iam",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        config=NO_RETRY,
+    )
+
+    def spoof(request: Any, **_: Any) -> None:
+        request.headers["X-Forwarded-For"] = "10.1.2.3"
+
+    as_user.meta.events.register("before-sign.iam.ListRoles", spoof)
+    code, _, status = error_of(as_user.list_roles)
+    assert (code, status) == ("AccessDenied", 403)

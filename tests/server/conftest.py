@@ -47,7 +47,13 @@ def run_app(app: EksiamApp) -> tuple[str, uvicorn.Server, threading.Thread]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan="on", ws="none", http="httptools", access_log=False, log_level="warning"
+        app,
+        lifespan="on",
+        ws="none",
+        http="httptools",
+        access_log=False,
+        proxy_headers=False,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -103,6 +103,9 @@ def serve(
         loop=loop,
         lifespan="on",
         access_log=False,
+        # No X-Forwarded-For trust: any local client could otherwise choose its own aws:SourceIp.
+        proxy_headers=False,
+        server_header=False,
         log_level=log_level.lower(),
         timeout_graceful_shutdown=10,
     )
