@@ -150,3 +150,9 @@ def test_a_jwks_uri_off_loopback_over_http_is_refused(provider: Provider, source
 def test_a_closed_port_is_unreachable(source: HttpJwksSource) -> None:
     with pytest.raises(IdpUnreachable):
         source.keys("http://127.0.0.1:9")
+
+
+def test_an_oversized_document_is_refused(provider: Provider, source: HttpJwksSource) -> None:
+    provider.documents["/jwks"] = b'{"keys": [' + b'{"kty": "RSA"},' * 200_000 + b"{}]}"
+    with pytest.raises(IdpUnreachable):
+        source.keys(provider.url)

@@ -8,12 +8,14 @@ both must answer within 5 seconds). Rules:
    ``http://`` so that local identity providers work in tests; a ``jwks_uri`` must obey the same rule.
 2. The discovery document's ``issuer`` must equal the token's ``iss`` (OpenID Connect Discovery 1.0,
    section 4.3), so one provider cannot publish keys for another.
-3. Key sets are cached per issuer for ``ttl`` seconds (a key rotation at the provider is seen within
+3. A document larger than 1 MiB is refused without reading further.
+4. Key sets are cached per issuer for ``ttl`` seconds (a key rotation at the provider is seen within
    that time); failures are not cached. Anything that goes wrong is ``IdpUnreachable``.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +29,7 @@ from eksiam.services.sts import IdpUnreachable
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 DEFAULT_TTL = 300.0
 TIMEOUT = 5.0
+MAX_DOCUMENT_BYTES = 1 << 20
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -72,9 +75,14 @@ class HttpJwksSource:
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            response = self._client.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            body = response.json()
+            with self._client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+                response.raise_for_status()
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_DOCUMENT_BYTES:
+                        raise IdpUnreachable(url)
+            body = json.loads(bytes(data))
         except (httpx.HTTPError, ValueError):
             raise IdpUnreachable(url) from None
         if not isinstance(body, dict):
