@@ -113,7 +113,7 @@ def test_identity_provider_keys_are_not_flagged() -> None:
 
 def test_json_numbers_and_booleans_in_conditions_are_read_as_text() -> None:
     parsed = parse_policy(
-        doc(allow(Condition={"Bool": {"aws:SecureTransport": True}, "NumericLessThan": {"k": 5}}))
+        doc(allow(Condition={"Bool": {"aws:SecureTransport": True}, "NumericLessThan": {"s3:max-keys": 5}}))
     )
     values = [clause.values for clause in parsed.document.statements[0].conditions]
     assert values == [("true",), ("5",)]
@@ -135,3 +135,32 @@ def test_findings_carry_the_json_path_of_the_element() -> None:
     assert [f.path for f in validate_policy(single)] == ["$.Statement.Resource"]
     listed = doc(allow(), {"Effect": "Allow", "Action": "s3:*"})
     assert [f.path for f in validate_policy(listed)] == ["$.Statement[1].Resource"]
+
+
+def test_condition_key_without_vendor_is_refused() -> None:
+    document = doc(allow(Condition={"StringEquals": {"username": "alice"}}))
+    assert (
+        message_of(document) == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    )
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "111122223333",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::111122223333:role/path/app",
+        "arn:aws:sts::111122223333:assumed-role/app/s1",
+        "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E1234",
+        "AROAEXAMPLEEXAMPLE123",
+        "*",
+    ],
+)
+def test_aws_principal_forms_are_accepted(principal: str) -> None:
+    parse_policy(doc({**TRUST, "Principal": {"AWS": principal}}), PolicyKind.TRUST)
+
+
+@pytest.mark.parametrize("principal", ["alice", "arn:aws:s3:::bucket", "1111"])
+def test_aws_principal_that_names_nothing_is_invalid(principal: str) -> None:
+    document = doc({**TRUST, "Principal": {"AWS": principal}})
+    assert message_of(document, PolicyKind.TRUST) == f'Invalid principal in policy: "AWS":"{principal}"'

@@ -51,6 +51,7 @@ ACTION_TWO_COLONS = "Actions/Condition can contain only one colon."
 
 _VENDOR = re.compile(r"^[a-zA-Z0-9\-.*?]+$")
 _SID = re.compile(r"^[0-9A-Za-z]*$")
+_AWS_PRINCIPAL = re.compile(r"^(\d{12}|arn:[a-z-]+:(iam|sts)::[^:]+:.+|A[A-Z]{3}[A-Z0-9]{12,})$")
 _WHITESPACE = re.compile(r"\s")
 _ALLOWED_CHARACTERS = re.compile("^[\t\n\r\u0020-\u00ff]*$")
 
@@ -80,12 +81,19 @@ def resource_problem(resource: str) -> str | None:
 
 
 def principal_problem(kind: str, value: str) -> str | None:
-    """Wildcards in an AWS principal are refused unless the whole value is ``*`` (IAM User Guide,
-    "AWS JSON policy elements: Principal": "You cannot use a wildcard to match part of a principal
-    name or ARN")."""
-    if kind == "AWS" and value != "*" and ("*" in value or "?" in value):
+    """An AWS principal is ``*``, an account id, an IAM/STS ARN, or a unique id IAM kept for a
+    deleted entity; wildcards inside it are refused (IAM User Guide, "AWS JSON policy elements:
+    Principal": "You cannot use a wildcard to match part of a principal name or ARN")."""
+    if kind != "AWS" or value == "*":
+        return None
+    if "*" in value or "?" in value or not _AWS_PRINCIPAL.match(value):
         return f'Invalid principal in policy: "{kind}":"{value}"'
     return None
+
+
+def condition_key_problem(key: str) -> str | None:
+    """Condition keys, like actions, carry a vendor prefix (``aws:``, ``s3:``, an IdP host)."""
+    return None if ":" in key.strip(":") else ACTION_WITHOUT_VENDOR
 
 
 def characters_problem(text: str) -> str | None:

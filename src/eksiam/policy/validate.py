@@ -116,6 +116,9 @@ def _statement_errors(document: PolicyDocument, statement: Statement, kind: Poli
         if problem:
             yield Finding("ERROR", problem, _path(document, statement, "Resource"))
     for clause in statement.conditions:
+        key_problem = grammar.condition_key_problem(clause.key)
+        if key_problem:
+            yield Finding("ERROR", key_problem, _path(document, statement, f"Condition.{clause.operator}"))
         if lookup_operator(clause.operator) is None:
             yield Finding(
                 "ERROR", grammar.SYNTAX_ERROR, _path(document, statement, f"Condition.{clause.operator}")
