@@ -4,12 +4,14 @@
                                        [--postgres-url postgresql+psycopg://root@127.0.0.1:5432/test]
 
 Each backend gets a fresh store (a temporary SQLite file; a private PostgreSQL schema dropped after).
-The store grows in steps to each size (transactions of ``LOAD_BATCH`` puts), then every operation runs
-as its own unit of work, as a service call would, on random keys, for at least ``--ops`` operations
-and ``--seconds`` seconds. We print mean, p50 and p99 microseconds per operation and operations per
-second; the last column compares the largest size with the smallest.
+Each size gets its own store, filled in transactions of ``LOAD_BATCH`` puts. Every operation runs as
+its own unit of work, as a service call would, on random keys, for at least ``--ops`` operations and
+``--seconds`` seconds in all, split into rounds that alternate between the sizes (a busy machine then
+slows both sizes alike). We print mean, p50 and p99 microseconds per operation and operations per
+second; the last column divides each size's p50 by the smallest size's (means follow the
+machine's hiccups, medians follow the code).
 
-The harness is generic: a ``Workload`` says how to grow a store to n items and which operations to
+The harness is generic: a ``Workload`` says how to fill a store with n items and which operations to
 time at that size, so other benchmarks (IAM roles through the IAM service, say) reuse ``run_scale``
 and ``print_table`` with their own workload.
 """
@@ -23,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +41,11 @@ Operation = Callable[[random.Random], object]
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """``grow(store, have, want)`` adds items ``have..want-1``; ``operations(store, n)`` names the
-    operations to time when the store holds ``n`` items (each gets a seeded ``random.Random``)."""
+    """``populate(store, n)`` fills an empty store with n items; ``operations(store, n)`` names the
+    operations to time on it (each call gets a seeded ``random.Random``)."""
 
     name: str
-    grow: Callable[[Store, int, int], None]
+    populate: Callable[[Store, int], None]
     operations: Callable[[Store, int], dict[str, Operation]]
 
 
@@ -78,39 +80,45 @@ def time_operation(op: Operation, *, min_ops: int, min_seconds: float, seed: int
 
 
 def run_scale(
-    store: Store,
+    make_store: Callable[[], AbstractContextManager[Store]],
     workload: Workload,
     backend: str,
     sizes: Sequence[int],
     *,
+    rounds: int = 5,
     min_ops: int = 300,
     min_seconds: float = 1.0,
 ) -> list[Timing]:
-    rows: list[Timing] = []
-    have = 0
-    for size in sorted(sizes):
-        started = time.perf_counter()
-        workload.grow(store, have, size)
-        print(
-            f"  {backend}: {workload.name} grown to {size:,} in {time.perf_counter() - started:.1f}s",
-            flush=True,
-        )
-        have = size
-        for name, op in workload.operations(store, size).items():
-            samples = time_operation(op, min_ops=min_ops, min_seconds=min_seconds)
-            quantiles = statistics.quantiles(samples, n=100)
-            rows.append(
-                Timing(
-                    workload.name,
-                    backend,
-                    size,
-                    name,
-                    len(samples),
-                    statistics.fmean(samples),
-                    statistics.median(samples),
-                    quantiles[98],
-                )
+    """One store per size, measured in alternating rounds, so a busy machine slows every size alike
+    and the ratio between sizes stays meaningful."""
+    with ExitStack() as stack:
+        operations: dict[int, dict[str, Operation]] = {}
+        for size in sizes:
+            store = stack.enter_context(make_store())
+            started = time.perf_counter()
+            workload.populate(store, size)
+            print(
+                f"  {backend}: {workload.name} x {size:,} in {time.perf_counter() - started:.1f}s", flush=True
             )
+            operations[size] = workload.operations(store, size)
+        samples: dict[tuple[int, str], list[float]] = {}
+        for round_ in range(rounds):
+            for name in operations[sizes[0]]:
+                for size in sizes:
+                    samples.setdefault((size, name), []).extend(
+                        time_operation(
+                            operations[size][name],
+                            min_ops=max(1, min_ops // rounds),
+                            min_seconds=min_seconds / rounds,
+                            seed=round_,
+                        )
+                    )
+    rows = []
+    for (size, name), times in sorted(samples.items()):
+        p = statistics.quantiles(times, n=100)
+        rows.append(
+            Timing(workload.name, backend, size, name, len(times), statistics.fmean(times), p[49], p[98])
+        )
     return rows
 
 
@@ -118,14 +126,14 @@ def print_table(rows: Sequence[Timing]) -> None:
     smallest: dict[tuple[str, str, str], float] = {}
     print(
         f"{'workload':<10} {'backend':<9} {'size':>8} {'operation':<16} {'n':>6} "
-        f"{'mean us':>9} {'p50 us':>9} {'p99 us':>9} {'ops/s':>9} {'vs min size':>11}"
+        f"{'mean us':>9} {'p50 us':>9} {'p99 us':>9} {'ops/s':>9} {'p50 vs min':>11}"
     )
     for row in rows:
-        base = smallest.setdefault((row.workload, row.backend, row.operation), row.mean_us)
+        base = smallest.setdefault((row.workload, row.backend, row.operation), row.p50_us)
         print(
             f"{row.workload:<10} {row.backend:<9} {row.size:>8,} {row.operation:<16} {row.count:>6} "
             f"{row.mean_us:>9.1f} {row.p50_us:>9.1f} {row.p99_us:>9.1f} {row.ops_per_s:>9,.0f} "
-            f"{row.mean_us / base:>10.2f}x"
+            f"{row.p50_us / base:>10.2f}x"
         )
 
 
@@ -152,11 +160,11 @@ def record_data(i: int) -> dict[str, object]:
     }
 
 
-def _grow_records(store: Store, have: int, want: int) -> None:
-    for start in range(have, want, LOAD_BATCH):
+def _populate_records(store: Store, n: int) -> None:
+    for start in range(0, n, LOAD_BATCH):
 
         def batch(uow: UnitOfWork, start: int = start) -> None:
-            for i in range(start, min(start + LOAD_BATCH, want)):
+            for i in range(start, min(start + LOAD_BATCH, n)):
                 uow.put(KIND, ACCOUNT, record_key(i), record_data(i))
 
         store.write(batch)
@@ -182,7 +190,7 @@ def _record_operations(store: Store, n: int) -> dict[str, Operation]:
     return {"get": get, "list 100": list_page, "put": put}
 
 
-RECORDS = Workload("records", _grow_records, _record_operations)
+RECORDS = Workload("records", _populate_records, _record_operations)
 
 
 @contextmanager
@@ -227,8 +235,7 @@ def main() -> None:
         stores["postgres"] = lambda: postgres_store(args.postgres_url)
     rows: list[Timing] = []
     for backend, make in stores.items():
-        with make() as store:
-            rows += run_scale(store, RECORDS, backend, sizes, min_ops=args.ops, min_seconds=args.seconds)
+        rows += run_scale(make, RECORDS, backend, sizes, min_ops=args.ops, min_seconds=args.seconds)
     print_table(rows)
 
 
