@@ -35,6 +35,10 @@ def akid_prefix(access_key_id: str | None) -> str:
     return access_key_id[:AKID_PREFIX_LENGTH] if access_key_id else ""
 
 
+def access_log_enabled() -> bool:
+    """Checked before a record is built, so ``--no-access-log`` costs nothing per request."""
+    return logger.isEnabledFor(logging.INFO)
+
+
 def log_access(record: AccessRecord) -> None:
-    if logger.isEnabledFor(logging.INFO):
-        logger.info(json.dumps(asdict(record), separators=(",", ":")))
+    logger.info(json.dumps(asdict(record), separators=(",", ":")))

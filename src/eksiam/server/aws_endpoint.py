@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from eksiam.ids import request_id
 from eksiam.protocol import DEFAULT_MAX_BODY_BYTES, AwsEndpoint, HttpRequest, HttpResponse
-from eksiam.server.access_log import AccessRecord, akid_prefix, log_access
+from eksiam.server.access_log import AccessRecord, access_log_enabled, akid_prefix, log_access
 from eksiam.server.lifespan import Runtime
 from eksiam.server.request_notes import RequestNotes, current_notes
 
@@ -110,20 +110,21 @@ class AwsAsgiEndpoint:
         elapsed = time.perf_counter() - started
         code = result_code(response)
         self._runtime.metrics.observe(notes.service, notes.operation, code, elapsed)
-        log_access(
-            AccessRecord(
-                method=scope["method"],
-                path=scope["path"],
-                service=notes.service,
-                operation=notes.operation,
-                status=response.status,
-                code=code,
-                duration_ms=round(elapsed * 1000, 3),
-                request_id=response.header("x-amzn-RequestId") or "",
-                caller=akid_prefix(notes.access_key_id),
-                source_ip=source_ip,
+        if access_log_enabled():
+            log_access(
+                AccessRecord(
+                    method=scope["method"],
+                    path=scope["path"],
+                    service=notes.service,
+                    operation=notes.operation,
+                    status=response.status,
+                    code=code,
+                    duration_ms=round(elapsed * 1000, 3),
+                    request_id=response.header("x-amzn-RequestId") or "",
+                    caller=akid_prefix(notes.access_key_id),
+                    source_ip=source_ip,
+                )
             )
-        )
 
 
 def _handle(endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes) -> HttpResponse:
