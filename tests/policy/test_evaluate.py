@@ -204,3 +204,12 @@ def test_kms_key_policy_must_allow_like_a_trust_policy() -> None:
     without = decide(identity, resource_policy=policy(admins, kind=PolicyKind.RESOURCE), **common)
     assert without.missing == (PolicyKind.RESOURCE,)
     assert decide(identity, resource_policy=policy(delegate, kind=PolicyKind.RESOURCE), **common).allowed
+
+
+def test_scps_and_rcps_do_not_affect_service_linked_roles() -> None:
+    slr = f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForAmazonEKS/EKS"
+    narrow_scp = policy(allow(action="iam:*"), kind=PolicyKind.SCP)
+    rcp = {"Effect": "Allow", "Principal": "*", "Action": "iam:*", "Resource": "*"}
+    narrow_rcp = policy(rcp, kind=PolicyKind.RCP)
+    assert decide([allow()], principal=slr, scps=[[narrow_scp]], rcps=[[narrow_rcp]]).allowed
+    assert not decide([allow()], principal=SESSION, scps=[[narrow_scp]]).allowed

@@ -11,8 +11,10 @@ entities" and "Session policies".
    policies), decides ExplicitDeny.
 2. SCPs apply to IAM principals of the member account (users, roles, sessions, the root user; not
    service principals or federated web identities). Every organization level, root first, needs an
-   Allow; a level without one decides ImplicitDeny.
-3. RCPs apply to the resource's account, level by level, the same way.
+   Allow; a level without one decides ImplicitDeny. "SCPs do not affect service-linked roles"
+   (AWS Organizations User Guide, "Service control policies").
+3. RCPs apply to the resource's account, level by level, the same way; they do not apply to
+   service-linked roles either (AWS Organizations User Guide, "Resource control policies").
 4. Same account: a resource-based policy Allow that names the user, the session, a federated user,
    or ``*`` decides Allow by itself; one that names the role ARN still needs the permissions
    boundary and session policies to allow; one that names only the account delegates to the
@@ -116,6 +118,8 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
     kind = context.principal.kind
     iam_caller = kind in IAM_KINDS
     identity_side = iam_caller and kind is not _ROOT
+    service_linked = context.principal.service_linked
+    scp_applies = iam_caller and not service_linked
     scp_allowed = [False] * len(policies.scps)
     rcp_allowed = [False] * len(policies.rcps)
     grant = _NONE
@@ -124,9 +128,12 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
     allows: list[MatchedStatement] = []
     for slot, level, matched, effect, statement_grant in matching(policies, context):
         if slot is _SCP:
-            if not iam_caller:
+            if not scp_applies:
                 continue
-        elif slot <= _SESSION and not identity_side:
+        elif slot <= _SESSION:
+            if not identity_side:
+                continue
+        elif slot is _RCP and service_linked:
             continue
         if effect is _DENY:
             denies.append(matched)
@@ -147,9 +154,9 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
 
     if denies:
         return Decision(_EXPLICIT_DENY, tuple(denies))
-    if iam_caller and not all(scp_allowed):
+    if scp_applies and not all(scp_allowed):
         return _implicit(policies, context, allows, PolicyKind.SCP)
-    if not all(rcp_allowed):
+    if not service_linked and not all(rcp_allowed):
         return _implicit(policies, context, allows, PolicyKind.RCP)
     resource_kind = policies.resource.kind if policies.resource is not None else PolicyKind.RESOURCE
     if not iam_caller:

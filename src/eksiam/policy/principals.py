@@ -76,6 +76,16 @@ class PrincipalInfo:
         return f"arn:{self.partition}:iam::{self.account}:root" if self.account else None
 
     @property
+    def service_linked(self) -> bool:
+        """A service-linked role or its session: the role name starts ``AWSServiceRoleFor`` and the
+        role lives under the ``/aws-service-role/`` path (IAM User Guide, "Using service-linked roles")."""
+        if self.kind is PrincipalKind.ROLE:
+            return "/aws-service-role/" in self.text
+        return self.kind is PrincipalKind.ROLE_SESSION and (self.role_name or "").startswith(
+            "AWSServiceRoleFor"
+        )
+
+    @property
     def principal_arn(self) -> str | None:
         """aws:PrincipalArn: a session reports its role's ARN (without path, which it does not know)."""
         if self.kind is PrincipalKind.ROLE_SESSION:
