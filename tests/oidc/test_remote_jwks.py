@@ -156,3 +156,16 @@ def test_an_oversized_document_is_refused(provider: Provider, source: HttpJwksSo
     provider.documents["/jwks"] = b'{"keys": [' + b'{"kty": "RSA"},' * 200_000 + b"{}]}"
     with pytest.raises(IdpUnreachable):
         source.keys(provider.url)
+
+
+def test_an_unknown_kid_refetches_at_most_every_thirty_seconds(
+    provider: Provider, source: HttpJwksSource, clock: ManualClock
+) -> None:
+    source.keys(provider.url, "k1")
+    provider.documents["/jwks"] = {"keys": [KEY, {**KEY, "kid": "k2"}]}
+    clock.advance(10)
+    assert [k["kid"] for k in source.keys(provider.url, "k2")] == ["k1"]  # too soon to ask again
+    clock.advance(21)
+    assert [k["kid"] for k in source.keys(provider.url, "k2")] == ["k1", "k2"]
+    assert [k["kid"] for k in source.keys(provider.url, "k1")] == ["k1", "k2"]
+    assert len(provider.hits) == 4

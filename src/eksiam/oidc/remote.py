@@ -9,8 +9,10 @@ both must answer within 5 seconds). Rules:
 2. The discovery document's ``issuer`` must equal the token's ``iss`` (OpenID Connect Discovery 1.0,
    section 4.3), so one provider cannot publish keys for another.
 3. A document larger than 1 MiB is refused without reading further.
-4. Key sets are cached per issuer for ``ttl`` seconds (a key rotation at the provider is seen within
-   that time); failures are not cached. Anything that goes wrong is ``IdpUnreachable``.
+4. Key sets are cached per issuer for ``ttl`` seconds; failures are not cached. A token whose ``kid``
+   the cached set lacks triggers a fresh fetch (the provider may have rotated), at most once per
+   ``MIN_REFRESH`` seconds per issuer, so random key ids cannot make STS hammer a provider.
+   Anything that goes wrong is ``IdpUnreachable``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 DEFAULT_TTL = 300.0
 TIMEOUT = 5.0
 MAX_DOCUMENT_BYTES = 1 << 20
+MIN_REFRESH = 30.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -50,12 +53,14 @@ class HttpJwksSource:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
-    def keys(self, issuer: str) -> Sequence[Mapping[str, Any]]:
+    def keys(self, issuer: str, kid: object = None) -> Sequence[Mapping[str, Any]]:
         now = self._clock.now().timestamp()
         with self._lock:
             cached = self._cache.get(issuer)
         if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
+            known = kid is None or any(k.get("kid") == kid for k in cached[1])
+            if known or now - cached[0] < MIN_REFRESH:
+                return cached[1]
         keys = self._fetch(issuer)
         with self._lock:
             self._cache[issuer] = (now, keys)

@@ -18,11 +18,12 @@ class IdpUnreachable(Exception):
 
 
 class JwksSource(Protocol):
-    def keys(self, issuer: str) -> Sequence[Mapping[str, Any]]:
+    def keys(self, issuer: str, kid: object = None) -> Sequence[Mapping[str, Any]]:
         """The JWKs (``keys`` member of the JWKS) that ``issuer`` publishes now.
 
-        ``issuer`` is the token's ``iss`` as sent (``https://accounts.example.com``). Implementations
-        cache, and raise ``IdpUnreachable`` when nothing usable can be had.
+        ``issuer`` is the token's ``iss`` as sent (``https://accounts.example.com``), ``kid`` the
+        token's key id (a cached key set without it may be stale). Implementations cache, and raise
+        ``IdpUnreachable`` when nothing usable can be had.
         """
         ...
 
@@ -30,5 +31,5 @@ class JwksSource(Protocol):
 class NoRemoteIssuers:
     """The default source: no network, so every external issuer is unreachable."""
 
-    def keys(self, issuer: str) -> Sequence[Mapping[str, Any]]:
+    def keys(self, issuer: str, kid: object = None) -> Sequence[Mapping[str, Any]]:
         raise IdpUnreachable(issuer)

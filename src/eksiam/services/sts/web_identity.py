@@ -162,11 +162,12 @@ class WebIdentityOperations(StsBase):
 
     def _issuer_keys(self, ctx: CallContext, token: WebToken) -> Sequence[Mapping[str, Any]]:
         issuer = token.issuer
-        local = self.local_issuers.keys(issuer, token.header.get("kid"), ctx.now)
+        kid = token.header.get("kid")
+        local = self.local_issuers.keys(issuer, kid, ctx.now)
         if local is not None:
             return local
         try:
-            return self.jwks.keys(issuer)
+            return self.jwks.keys(issuer, kid)
         except IdpUnreachable:
             raise IDPCommunicationError.unreachable(issuer) from None
 
