@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 from eksiam.policy import reference
 from eksiam.policy.context import Request, RequestContext, build_context
@@ -44,8 +45,18 @@ from eksiam.policy.plan import SetPlan, Slot, matched_statement, slotted
 from eksiam.policy.principals import IAM_KINDS, Grant, PrincipalKind
 from eksiam.policy.validate import PolicyKind
 
-Applied = tuple[Slot, int, MatchedStatement, Effect, Grant]
-Matching = Callable[["PolicySet", RequestContext], Iterable[Applied]]
+
+class Judged(Protocol):
+    """A statement as decide() consumes it: whether it is a Deny, and its grant for a request."""
+
+    @property
+    def deny(self) -> bool: ...
+
+    def applies(self, context: RequestContext) -> Grant: ...
+
+
+Candidate = tuple[Slot, int, MatchedStatement, Judged]
+Matching = Callable[["PolicySet", RequestContext], Iterable[Candidate]]
 
 
 @dataclass(frozen=True)
@@ -67,18 +78,25 @@ class PolicySet:
         return SetPlan(self.placed())
 
 
-def _compiled(policies: PolicySet, context: RequestContext) -> list[Applied]:
-    found: list[Applied] = []
-    for slot, level, matched, compiled in policies.plan.candidates(context.action, context.service):
-        grant = compiled.applies(context)
-        if grant:
-            found.append((slot, level, matched, compiled.statement.effect, grant))
-    return found
+def _compiled(policies: PolicySet, context: RequestContext) -> Iterable[Candidate]:
+    """The set's statements whose Action matches; decide() asks each whether it applies."""
+    return policies.plan.candidates(context.action, context.service)
 
 
-def _reference(policies: PolicySet, context: RequestContext) -> list[Applied]:
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A statement the reference interpreter has already found to apply."""
+
+    deny: bool
+    grant: Grant
+
+    def applies(self, context: RequestContext) -> Grant:
+        return self.grant
+
+
+def _reference(policies: PolicySet, context: RequestContext) -> list[Candidate]:
     return [
-        (slot, level, matched_statement(policy, statement), statement.effect, grant)
+        (slot, level, matched_statement(policy, statement), _Decided(statement.effect is Effect.DENY, grant))
         for slot, level, policy in policies.placed()
         for statement, grant in reference.matching(policy.document, context)
     ]
@@ -98,7 +116,6 @@ def evaluate_reference(request: Request, policies: PolicySet) -> Decision:
 _IDENTITY, _BOUNDARY, _SESSION, _RESOURCE, _SCP, _RCP = (
     Slot.IDENTITY, Slot.BOUNDARY, Slot.SESSION, Slot.RESOURCE, Slot.SCP, Slot.RCP
 )  # fmt: skip
-_DENY = Effect.DENY
 _NONE, _ROLE, _DIRECT = Grant.NONE, Grant.ROLE, Grant.DIRECT
 _ALLOW, _EXPLICIT_DENY, _IMPLICIT_DENY = (
     DecisionKind.ALLOW,
@@ -126,7 +143,7 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
     identity_found = boundary_found = session_found = False
     denies: list[MatchedStatement] = []
     allows: list[MatchedStatement] = []
-    for slot, level, matched, effect, statement_grant in matching(policies, context):
+    for slot, level, matched, statement in matching(policies, context):
         if slot is _SCP:
             if not scp_applies:
                 continue
@@ -135,7 +152,10 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
                 continue
         elif slot is _RCP and service_linked:
             continue
-        if effect is _DENY:
+        statement_grant = statement.applies(context)
+        if not statement_grant:
+            continue
+        if statement.deny:
             denies.append(matched)
             continue
         allows.append(matched)
