@@ -102,7 +102,7 @@ def _sqlite(url: URL) -> Backend:
     if memory:
         options["poolclass"] = StaticPool
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
         options.update(pool_size=8, max_overflow=56, pool_timeout=BUSY_TIMEOUT_MS / 1000)
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _sqlite_connect)
