@@ -57,10 +57,6 @@ class Statement:
     not_principal: PrincipalBlock | None
     conditions: tuple[ConditionClause, ...]
 
-    @property
-    def label(self) -> str:
-        return self.sid if self.sid else f"Statement[{self.index}]"
-
 
 @dataclass(frozen=True, slots=True)
 class PolicyDocument:

@@ -7,11 +7,10 @@ or in epoch (UNIX) time"). Both sides are compared as epoch seconds.
 
 from __future__ import annotations
 
-import operator
 import re
 from datetime import UTC, datetime
 
-from eksiam.policy.operators.family import Family
+from eksiam.policy.operators.family import ordered_families
 from eksiam.policy.wildcards import unmark
 
 _EPOCH = re.compile(r"^-?\d+(\.\d+)?$")
@@ -30,14 +29,4 @@ def read_date(text: str) -> float | None:
     return moment.timestamp()
 
 
-FAMILIES = {
-    name: Family(name, name == "DateNotEquals", read_date, read_date, compare)
-    for name, compare in {
-        "DateEquals": operator.eq,
-        "DateNotEquals": operator.eq,
-        "DateLessThan": operator.lt,
-        "DateLessThanEquals": operator.le,
-        "DateGreaterThan": operator.gt,
-        "DateGreaterThanEquals": operator.ge,
-    }.items()
-}
+FAMILIES = ordered_families("Date", read_date)

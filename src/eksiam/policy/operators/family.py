@@ -9,6 +9,7 @@ comparison).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,3 +33,21 @@ class Family:
 
 def identity(text: str) -> str:
     return text
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq,
+    "NotEquals": operator.eq,
+    "LessThan": operator.lt,
+    "LessThanEquals": operator.le,
+    "GreaterThan": operator.gt,
+    "GreaterThanEquals": operator.ge,
+}
+
+
+def ordered_families(prefix: str, read: Callable[[str], Any]) -> dict[str, Family]:
+    """The six operators of an ordered type (Numeric*, Date*): both sides read alike, then compared."""
+    return {
+        prefix + suffix: Family(prefix + suffix, suffix == "NotEquals", read, read, compare)
+        for suffix, compare in _ORDERINGS.items()
+    }

@@ -6,10 +6,9 @@ matches nothing.
 
 from __future__ import annotations
 
-import operator
 import re
 
-from eksiam.policy.operators.family import Family
+from eksiam.policy.operators.family import ordered_families
 from eksiam.policy.wildcards import unmark
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -20,14 +19,4 @@ def read_number(text: str) -> float | None:
     return float(text) if _NUMBER.match(text) else None
 
 
-FAMILIES = {
-    name: Family(name, name == "NumericNotEquals", read_number, read_number, compare)
-    for name, compare in {
-        "NumericEquals": operator.eq,
-        "NumericNotEquals": operator.eq,
-        "NumericLessThan": operator.lt,
-        "NumericLessThanEquals": operator.le,
-        "NumericGreaterThan": operator.gt,
-        "NumericGreaterThanEquals": operator.ge,
-    }.items()
-}
+FAMILIES = ordered_families("Numeric", read_number)
