@@ -9,6 +9,7 @@ from eksiam.cli.check import app as check_app
 from eksiam.cli.credentials import credentials
 from eksiam.cli.kubeconfig import update_kubeconfig
 from eksiam.cli.policy import app as policy_app
+from eksiam.cli.run_pod import run_pod
 from eksiam.cli.serve import serve
 from eksiam.cli.token import token
 
@@ -28,6 +29,7 @@ app.command()(credentials)
 app.command()(token)
 app.add_typer(check_app, name="check")
 app.command("update-kubeconfig")(update_kubeconfig)
+app.command("run-pod")(run_pod)
 app.add_typer(policy_app, name="policy")
 
 

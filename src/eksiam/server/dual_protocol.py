@@ -68,7 +68,11 @@ def dual_protocol_class(
                     transport.close()
                     return
                 tls = sslproto.SSLProtocol(
-                    self._loop, self._inner, tls_context, None, server_side=True  # type: ignore[arg-type]
+                    self._loop,
+                    self._inner,
+                    tls_context,
+                    None,  # type: ignore[arg-type]  # no waiter: the server side needs none
+                    server_side=True,
                 )
                 transport.set_protocol(tls)
                 tls.connection_made(transport)
