@@ -97,3 +97,13 @@ def test_allow_with_not_principal_excludes_a_listed_caller() -> None:
     info = describe_principal(ALICE)
     assert not not_principal_applies(block(("AWS", ALICE)), info, deny=False, bounded=False)
     assert not_principal_applies(block(("AWS", "arn:aws:iam::111122223333:user/bob")), info, False, False)
+
+
+def test_service_linked_roles_are_recognised_by_path_and_name() -> None:
+    role = "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+    assert describe_principal(role).service_linked
+    assert describe_principal(
+        "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForAmazonEKS/x"
+    ).service_linked
+    assert not describe_principal(SESSION).service_linked
+    assert not describe_principal("arn:aws:iam::111122223333:role/app").service_linked

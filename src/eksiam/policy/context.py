@@ -43,12 +43,9 @@ class RequestContext:
     service: str  # lower-cased vendor prefix
     resource: str
     resource_account: str | None
+    same_account: bool  # the principal's account owns the resource
     values: Mapping[str, str | Sequence[str]]  # as given: normalised where read (operators.as_values)
     bounded: bool = False  # the caller has a permissions boundary (principals.py rule 5)
-
-    @property
-    def same_account(self) -> bool:
-        return self.principal.account is not None and self.principal.account == self.resource_account
 
 
 @lru_cache(maxsize=4096)
@@ -102,12 +99,8 @@ def build_context(request: Request, bounded: bool = False) -> RequestContext:
         values = dict(values)
         values.update(zip(_lowered(tuple(given)), given.values(), strict=True))
     action, service = _action(request.action)
+    same_account = info.account is not None and info.account == resource_account
+    # Positional: this runs on every evaluation, and keyword construction costs measurably more.
     return RequestContext(
-        principal=info,
-        action=action,
-        service=service,
-        resource=request.resource,
-        resource_account=resource_account,
-        values=values,
-        bounded=bounded,
+        info, action, service, request.resource, resource_account, same_account, values, bounded
     )

@@ -70,20 +70,13 @@ class PrincipalInfo:
     name: str | None  # user, role or federated user name; provider host for web identity
     role_name: str | None
     session_name: str | None
+    # A service-linked role or its session: the role lives under the ``/aws-service-role/`` path and
+    # its name starts ``AWSServiceRoleFor`` (IAM User Guide, "Using service-linked roles").
+    service_linked: bool = False
 
     @property
     def account_arn(self) -> str | None:
         return f"arn:{self.partition}:iam::{self.account}:root" if self.account else None
-
-    @property
-    def service_linked(self) -> bool:
-        """A service-linked role or its session: the role name starts ``AWSServiceRoleFor`` and the
-        role lives under the ``/aws-service-role/`` path (IAM User Guide, "Using service-linked roles")."""
-        if self.kind is PrincipalKind.ROLE:
-            return "/aws-service-role/" in self.text
-        return self.kind is PrincipalKind.ROLE_SESSION and (self.role_name or "").startswith(
-            "AWSServiceRoleFor"
-        )
 
     @property
     def principal_arn(self) -> str | None:
@@ -103,14 +96,18 @@ def _iam(text: str, partition: str, service: str, account: str, resource: str) -
     if service == "iam" and kind_name == "user" and last:
         return PrincipalInfo(text, PrincipalKind.USER, partition, account, last, None, None)
     if service == "iam" and kind_name == "role" and last:
-        return PrincipalInfo(text, PrincipalKind.ROLE, partition, account, last, last, None)
+        linked = rest.startswith("aws-service-role/")
+        return PrincipalInfo(text, PrincipalKind.ROLE, partition, account, last, last, None, linked)
     if service == "iam" and kind_name == "oidc-provider" and rest:
         return PrincipalInfo(text, PrincipalKind.WEB_IDENTITY, partition, account, rest, None, None)
     if service == "iam" and kind_name == "saml-provider" and rest:
         return PrincipalInfo(text, PrincipalKind.SAML, partition, account, rest, None, None)
     if service == "sts" and kind_name == "assumed-role" and rest.count("/") == 1:
         role, session = rest.split("/")
-        return PrincipalInfo(text, PrincipalKind.ROLE_SESSION, partition, account, role, role, session)
+        linked = role.startswith("AWSServiceRoleFor")
+        return PrincipalInfo(
+            text, PrincipalKind.ROLE_SESSION, partition, account, role, role, session, linked
+        )
     if service == "sts" and kind_name == "federated-user" and rest:
         return PrincipalInfo(text, PrincipalKind.FEDERATED_USER, partition, account, rest, None, None)
     return None

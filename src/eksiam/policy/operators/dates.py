@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from eksiam.policy.operators.family import ordered_families
 from eksiam.policy.wildcards import unmark
@@ -16,6 +17,7 @@ from eksiam.policy.wildcards import unmark
 _EPOCH = re.compile(r"^-?\d+(\.\d+)?$")
 
 
+@lru_cache(maxsize=8192)  # dates repeat across requests (aws:CurrentTime per second, token times)
 def read_date(text: str) -> float | None:
     text = unmark(text).strip()
     if _EPOCH.match(text):

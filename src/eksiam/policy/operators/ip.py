@@ -8,6 +8,7 @@ never falls in an IPv6 block and vice versa.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from eksiam.policy.operators.family import Family
@@ -24,6 +25,7 @@ def read_network(text: str) -> Network | None:
         return None
 
 
+@lru_cache(maxsize=8192)  # parsing an address costs more than the comparison; requests repeat them
 def read_address(text: str) -> Address | None:
     try:
         return ipaddress.ip_address(text.strip())
