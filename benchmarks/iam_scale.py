@@ -4,15 +4,17 @@
 
 Creates roles through the service with plain calls (CreateRole with a trust policy, then
 PutRolePolicy with an inline policy; every tenth role also gets a customer managed policy
-attached), in the same transactions a client would cause. When 1,000 and when ``--roles`` roles
-exist it times, per operation (median and p95 of ``--samples`` calls on random roles):
+attached), in the same transactions a client would cause: 1,000 roles in one store and ``--roles``
+in another. Then it times, per operation, median and p95 of ``--samples`` calls on random roles,
+alternating between the two stores call by call, so that other load on the machine weighs on
+both sides alike:
 
 - GetRole
 - ListRoles: a page of 100 starting at a random role (a client resuming with a Marker)
 - a policy decision for a random role: its policies read from the store (inline, attached,
   boundary), compiled and evaluated for ``s3:GetObject``, as the authorizer does per request
 
-The default store is a SQLite file in a temporary directory (``synchronous=FULL``: every create is
+The default stores are SQLite files in a temporary directory (``synchronous=FULL``: every create is
 durable when it returns). Creation time per role is printed too; the roles quota is raised for the
 run, as an AWS account would have to ask for.
 """
@@ -67,28 +69,12 @@ def role_name(i: int) -> str:
     return f"role-{i:06d}"
 
 
-def timed(samples: int, call: Callable[[int], object], population: int) -> tuple[float, float]:
-    """Median and p95 in microseconds of ``call(random index)``."""
-    rng = random.Random(7)
-    durations = []
-    for _ in range(samples):
-        i = rng.randrange(population)
-        start = time.perf_counter()
-        call(i)
-        durations.append((time.perf_counter() - start) * 1e6)
-    durations.sort()
-    return statistics.median(durations), durations[int(len(durations) * 0.95)]
-
-
-def measure(
-    iam: IamService, ctx: CallContext, population: int, samples: int
-) -> dict[str, tuple[float, float]]:
+def operations(iam: IamService, ctx: CallContext) -> dict[str, Callable[[int], object]]:
     def get_role(i: int) -> object:
         return iam.get_role(ctx, role_name=role_name(i))
 
     def list_page(i: int) -> object:
-        out = iam.list_roles(ctx, marker=encode_marker(role_name(i)), max_items=100)
-        return out["Roles"]
+        return iam.list_roles(ctx, marker=encode_marker(role_name(i)), max_items=100)["Roles"]
 
     def decide(i: int) -> object:
         found = iam.store.read(lambda uow: role_policies(uow, ACCOUNT, role_name(i)))
@@ -101,11 +87,24 @@ def measure(
         assert decision.allowed
         return decision
 
-    return {
-        "GetRole": timed(samples, get_role, population),
-        "ListRoles page (100)": timed(samples, list_page, population),
-        "policy decision": timed(samples, decide, population),
-    }
+    return {"GetRole": get_role, "ListRoles page (100)": list_page, "policy decision": decide}
+
+
+def interleaved(sides: list[tuple[int, Callable[[int], object]]], samples: int) -> list[tuple[float, float]]:
+    """Median and p95 in microseconds per side, calling the sides in turn on random roles."""
+    rng = random.Random(7)
+    durations: list[list[float]] = [[] for _ in sides]
+    for _ in range(samples):
+        for (population, call), out in zip(sides, durations, strict=True):
+            i = rng.randrange(population)
+            start = time.perf_counter()
+            call(i)
+            out.append((time.perf_counter() - start) * 1e6)
+    results = []
+    for out in durations:
+        out.sort()
+        results.append((statistics.median(out), out[int(len(out) * 0.95)]))
+    return results
 
 
 def create(iam: IamService, ctx: CallContext, start: int, stop: int, managed_arn: str) -> float:
@@ -129,45 +128,43 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--roles", type=int, default=100_000)
-    parser.add_argument("--url", default=None, help="store URL (default: a SQLite file in a temp dir)")
+    parser.add_argument(
+        "--dir", default=None, help="directory for the two SQLite files (default: a temp dir)"
+    )
     parser.add_argument("--samples", type=int, default=2000)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        store = open_store(url)
-        quotas = Quotas(roles=args.roles + 10, policies=10)
-        iam = IamService(store, ManualClock(NOW), Settings(account_id=ACCOUNT), quotas=quotas)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        sizes = [1_000, args.roles]
         root = Caller(CallerKind.ROOT, f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT, ACCOUNT)
         ctx = CallContext(account=ACCOUNT, region="us-east-1", request_id="bench", now=NOW, caller=root)
         managed = json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}
         )
-        managed_arn = iam.create_policy(ctx, policy_name="shared", policy_document=managed)["Policy"]["Arn"]
-
-        print(f"store: {url.split('?')[0]}")
-        results: dict[int, dict[str, tuple[float, float]]] = {}
-        created = 0
-        for population in sorted({min(1_000, args.roles), args.roles}):
-            per_role = create(iam, ctx, created, population, managed_arn)
-            created = population
-            print(f"created {population:,} roles ({per_role * 1e3:.2f} ms per role incl. inline policy)")
-            results[population] = measure(iam, ctx, population, args.samples)
-        store.close()
-
-    sizes = sorted(results)
-    print()
-    print(f"{'operation':<24}" + "".join(f"{f'{n:,} roles (median / p95 us)':>34}" for n in sizes))
-    for op in results[sizes[0]]:
-        cells = "".join(f"{f'{results[n][op][0]:,.0f} / {results[n][op][1]:,.0f}':>34}" for n in sizes)
-        print(f"{op:<24}{cells}")
-    if len(sizes) == 2:
-        small, large = sizes
-        print()
-        for op in results[small]:
+        services = []
+        for population in sizes:
+            store = open_store(f"sqlite:///{Path(tmp) / f'roles-{population}.db'}")
+            quotas = Quotas(roles=population + 10)
+            iam = IamService(store, ManualClock(NOW), Settings(account_id=ACCOUNT), quotas=quotas)
+            managed_arn = iam.create_policy(ctx, policy_name="shared", policy_document=managed)["Policy"][
+                "Arn"
+            ]
+            per_role = create(iam, ctx, 0, population, managed_arn)
             print(
-                f"{op}: x{results[large][op][0] / results[small][op][0]:.2f} median at {large:,} vs {small:,}"
+                f"created {population:,} roles ({per_role * 1e3:.2f} ms per role incl. inline policy)",
+                flush=True,
             )
+            services.append(iam)
+
+        print(f"stores: {tmp} (SQLite, synchronous=FULL)")
+        print(f"{'operation':<24}" + "".join(f"{f'{n:,} roles (median / p95 us)':>34}" for n in sizes))
+        small_ops, large_ops = (operations(iam, ctx) for iam in services)
+        for op in small_ops:
+            (small, large) = interleaved([(sizes[0], small_ops[op]), (sizes[1], large_ops[op])], args.samples)
+            cells = "".join(f"{f'{m:,.0f} / {p:,.0f}':>34}" for m, p in (small, large))
+            print(f"{op:<24}{cells}   x{large[0] / small[0]:.2f} median", flush=True)
+        for iam in services:
+            iam.store.close()
 
 
 if __name__ == "__main__":
