@@ -1,6 +1,7 @@
 """Clusters and the service-linked role EKS manages (EKS User Guide: "Using roles for Amazon EKS
 clusters", "Amazon EKS cluster IAM role"; EKS API Reference: CreateCluster, DeleteCluster)."""
 
+import json
 import re
 
 import pytest
@@ -145,3 +146,57 @@ def test_failed_create_changes_nothing(world):
         world.cluster(role_arn=f"arn:aws:iam::{ACCOUNT}:role/r")
     with pytest.raises(ServiceError):
         world.iam.get_role(world.ctx, role_name=SLR)
+
+
+def test_caller_needs_pass_role_for_the_cluster_role(world):
+    from eksiam.services.context import Caller, CallerKind
+
+    role = world.cluster_role()
+    world.iam.create_user(world.ctx, user_name="dev")
+    allow_eks = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "eks:*", "Resource": "*"}]}
+    )
+    world.iam.put_user_policy(world.ctx, user_name="dev", policy_name="eks", policy_document=allow_eks)
+    user = world.iam.get_user(world.ctx, user_name="dev")["User"]
+    dev = world.context(Caller(CallerKind.USER, user["Arn"], ACCOUNT, user["UserId"]))
+    with pytest.raises(ServiceError) as err:
+        world.eks.create_cluster(dev, name="demo", role_arn=role, resources_vpc_config={"subnetIds": ["s"]})
+    assert (err.value.code, err.value.status) == ("AccessDeniedException", 403)
+    assert f"is not authorized to perform: iam:PassRole on resource: {role}" in err.value.message
+    assert world.eks.list_clusters(world.ctx)["clusters"] == []
+
+    pass_to_eks = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": role,
+                    "Condition": {"StringEquals": {"iam:PassedToService": "eks.amazonaws.com"}},
+                }
+            ],
+        }
+    )
+    world.iam.put_user_policy(world.ctx, user_name="dev", policy_name="pass", policy_document=pass_to_eks)
+    with pytest.raises(ServiceError) as err:  # EKS creates its service-linked role for the caller
+        world.eks.create_cluster(dev, name="demo", role_arn=role, resources_vpc_config={"subnetIds": ["s"]})
+    assert "iam:CreateServiceLinkedRole" in err.value.message
+    create_slr = {
+        "Effect": "Allow",
+        "Action": "iam:CreateServiceLinkedRole",
+        "Resource": "*",
+        "Condition": {"StringLike": {"iam:AWSServiceName": "eks.amazonaws.com"}},
+    }
+    world.iam.put_user_policy(
+        world.ctx,
+        user_name="dev",
+        policy_name="slr",
+        policy_document=json.dumps({"Version": "2012-10-17", "Statement": [create_slr]}),
+    )
+    assert (
+        world.eks.create_cluster(dev, name="demo", role_arn=role, resources_vpc_config={"subnetIds": ["s"]})[
+            "cluster"
+        ]["roleArn"]
+        == role
+    )

@@ -8,18 +8,20 @@ write transaction for the EKS records.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from eksiam.arn import Arn, InvalidArn
 from eksiam.clock import Clock
 from eksiam.config import Settings
+from eksiam.errors import ServiceError
 from eksiam.services.context import CallContext
 from eksiam.services.eks import records as rec
-from eksiam.services.eks.errors import InvalidParameterException, cluster_not_found
+from eksiam.services.eks.errors import AccessDeniedException, InvalidParameterException, cluster_not_found
 from eksiam.services.eks.role_checks import RoleReport, check_role
 from eksiam.services.iam import records as iam_records
 from eksiam.services.iam.service import IamService
+from eksiam.services.iam.service_linked_roles import service_linked_role_types
 from eksiam.services.principal_policies import role_policies
 from eksiam.storage import Record, Store, UnitOfWork
 
@@ -27,8 +29,10 @@ T = TypeVar("T")
 NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 
 
-class PassRoleAuthorizer(Protocol):
-    def require_pass_role(self, ctx: CallContext, role_arn: str, service_principal: str) -> None: ...
+class ServiceAuthorizer(Protocol):
+    def require(
+        self, ctx: CallContext, action: str, resource_arn: str, context: Mapping[str, Any] | None = None
+    ) -> None: ...
 
 
 class EksBase:
@@ -38,7 +42,7 @@ class EksBase:
         clock: Clock,
         settings: Settings,
         iam: IamService,
-        authorizer: PassRoleAuthorizer | None = None,
+        authorizer: ServiceAuthorizer | None = None,
     ) -> None:
         self.store, self.clock, self.settings, self.iam, self.authorizer = (
             store,
@@ -74,9 +78,30 @@ class EksBase:
     def _require_cluster(self, ctx: CallContext, name: str) -> Record:
         return self._read(lambda uow: self._cluster(uow, ctx, name))
 
+    def _require(self, ctx: CallContext, action: str, resource: str, context: Mapping[str, Any]) -> None:
+        """An IAM check EKS makes on the caller's behalf; its denial is EKS's AccessDeniedException."""
+        if self.authorizer is None:
+            return
+        try:
+            self.authorizer.require(ctx, action, resource, context)
+        except ServiceError as err:
+            if err.code != "AccessDenied":
+                raise
+            raise AccessDeniedException(err.message) from None
+
     def _pass_role(self, ctx: CallContext, role_arn: str, service: str) -> None:
-        if self.authorizer is not None:
-            self.authorizer.require_pass_role(ctx, role_arn, service)
+        self._require(ctx, "iam:PassRole", role_arn, {"iam:PassedToService": service})
+
+    def _ensure_service_linked_role(self, ctx: CallContext, service: str) -> None:
+        """EKS creates its SLR for the caller, who needs iam:CreateServiceLinkedRole for it (IAM User
+        Guide, "Service-linked role permissions"); an existing SLR needs nothing."""
+        role_name = service_linked_role_types()[service].role_name
+        exists = self._read(lambda uow: uow.get(iam_records.ROLE, ctx.account, role_name.lower()))
+        if exists is None:
+            path = f"role/aws-service-role/{service}/{role_name}"
+            arn = f"arn:{self.settings.partition}:iam::{ctx.account}:{path}"
+            self._require(ctx, "iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": service})
+        self.iam.ensure_service_linked_role(ctx, service)
 
     def _role(self, ctx: CallContext, role_arn: str, member: str) -> Record | None:
         """The stored role an ARN names in the caller's account, or None."""

@@ -140,7 +140,7 @@ class Clusters(EksBase):
         if existing is not None:
             raise ResourceInUseException(f"Cluster already exists with name: {name}", clusterName=name)
 
-        self.iam.ensure_service_linked_role(ctx, EKS_SERVICE)
+        self._ensure_service_linked_role(ctx, EKS_SERVICE)
         key, issuer_id = SigningKey.generate(), ids.hex_id(16)
         uid = uuid.uuid4().hex
         vpc = dict(resources_vpc_config)
@@ -304,7 +304,7 @@ class Clusters(EksBase):
             problems = " ".join(f.message for f in report.findings if f.severity == "error")
             raise InvalidParameterException(f"The connector role is not usable: {problems}", clusterName=name)
         self._pass_role(ctx, role_arn, "ssm.amazonaws.com")
-        self.iam.ensure_service_linked_role(ctx, CONNECTOR_SERVICE)
+        self._ensure_service_linked_role(ctx, CONNECTOR_SERVICE)
         uid = uuid.uuid4().hex
         record: Record = {
             "name": name,

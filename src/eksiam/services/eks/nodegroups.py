@@ -134,7 +134,7 @@ class Nodegroups(EksBase):
             )
         self._node_role_problems(ctx, cluster_name, node_role)
         self._pass_role(ctx, node_role, "eks.amazonaws.com")
-        self.iam.ensure_service_linked_role(ctx, NODEGROUP_SERVICE)
+        self._ensure_service_linked_role(ctx, NODEGROUP_SERVICE)
         key = rec.key(ctx.region, cluster_name, nodegroup_name)
         uid = uuid.uuid4()
         record: Record = {
@@ -308,7 +308,7 @@ class Nodegroups(EksBase):
                 fargateProfileName=fargate_profile_name,
             )
         self._pass_role(ctx, pod_execution_role_arn, "eks-fargate-pods.amazonaws.com")
-        self.iam.ensure_service_linked_role(ctx, FARGATE_SERVICE)
+        self._ensure_service_linked_role(ctx, FARGATE_SERVICE)
         key = rec.key(ctx.region, cluster_name, fargate_profile_name)
         record: Record = {
             "fargateProfileName": fargate_profile_name,
