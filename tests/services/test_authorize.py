@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import botocore.session
 import pytest
 from tests.services.iam.conftest import ACCOUNT, NOW, context, trust_policy
 
@@ -21,6 +22,7 @@ from eksiam.services.authorize import AccessDenied, Authorizer
 from eksiam.services.authz_generation import track_policy_changes
 from eksiam.services.credentials import CredentialResolver
 from eksiam.services.iam.managed_policies import AwsManagedPolicies
+from eksiam.services.operations_auth import Mode, operation_auth
 from eksiam.services.sts import sessions
 from eksiam.storage import Store
 
@@ -372,3 +374,26 @@ def test_eks_operations_are_authorized_by_the_operations_table(store: Store) -> 
     assert services.eks.list_clusters(alice)["clusters"] == []
     with pytest.raises(AccessDenied):
         services.eks.describe_cluster(alice, name="prod")
+
+
+def test_operation_table_covers_every_modelled_operation() -> None:
+    session = botocore.session.get_session()
+    for service, prefix in (("iam", "iam"), ("sts", "sts"), ("eks", "eks"), ("eks-auth", "eks-auth")):
+        for operation in session.get_service_model(service).operation_names:
+            spec = operation_auth(service, operation)
+            assert spec is not None and spec.action == f"{prefix}:{operation}"
+    where = {"partition": "aws", "region": "us-west-2", "account": ACCOUNT}
+    nodegroup = operation_auth("eks", "DescribeNodegroup")
+    assert nodegroup is not None
+    assert nodegroup.resource_arn({"cluster_name": "c", "nodegroup_name": "n"}, **where) == (
+        f"arn:aws:eks:us-west-2:{ACCOUNT}:nodegroup/c/n/*"
+    )
+    create = operation_auth("iam", "CreateRole")
+    assert create is not None
+    assert (
+        create.resource_arn({"RoleName": "r", "Path": "/a/"}, **where) == f"arn:aws:iam::{ACCOUNT}:role/a/r"
+    )
+    attach = operation_auth("iam", "AttachRolePolicy")
+    assert attach is not None and "iam:PolicyARN" in attach.condition_keys
+    assert operation_auth("sts", "GetCallerIdentity").mode is Mode.NONE  # type: ignore[union-attr]
+    assert operation_auth("sts", "AssumeRole").mode is Mode.SERVICE  # type: ignore[union-attr]
