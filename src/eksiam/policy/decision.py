@@ -39,8 +39,10 @@ class MatchedStatement:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
+    """Not frozen only for speed (built on every evaluation, see policy/context.py); never mutated."""
+
     kind: DecisionKind
     matched: tuple[MatchedStatement, ...] = ()
     missing: tuple[PolicyKind, ...] = ()
