@@ -376,3 +376,25 @@ def test_session_tags_from_the_token_need_tag_session(world: World, cluster: Clu
 def test_a_malformed_tags_claim_is_an_invalid_token(world: World, cluster: Cluster, tags: Any) -> None:
     with pytest.raises(InvalidIdentityToken):
         assume(world, cluster.role(), tagged_token(world, cluster, tags))
+
+
+def test_a_source_identity_in_the_token_needs_set_source_identity(world: World, cluster: Cluster) -> None:
+    key = world.issuers.signing_key(cluster.issuer)
+    _, claims = parts(cluster.token())
+    claims["https://aws.amazon.com/source_identity"] = "alice@example.com"
+    token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key.joserfc_key(), default_type=None)
+    with pytest.raises(AccessDenied):
+        assume(world, cluster.role("plain"), token)
+    allowed = world.role(
+        "with-source",
+        trust(
+            {"Federated": cluster.provider_arn},
+            ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"],
+            Condition={"StringEquals": {"sts:SourceIdentity": "alice@example.com"}},
+        ),
+    )
+    response = assume(world, allowed, token)
+    assert response["SourceIdentity"] == "alice@example.com"
+    session = world.session(response)
+    assert session.caller is not None and session.caller.session is not None
+    assert session.caller.session["SourceIdentity"] == "alice@example.com"

@@ -13,7 +13,8 @@ Order of checks (irsa-and-eksctl.md section 4, after the STS API Reference and I
 6. the trust policy allows ``sts:AssumeRoleWithWebIdentity`` for principal ``Federated`` = the
    provider ARN, with ``<provider url>:sub``, ``:aud`` and ``:oaud`` in the context (AccessDenied);
 7. session tags the token carries (claim ``https://aws.amazon.com/tags``) need ``sts:TagSession``
-   in the trust policy too;
+   in the trust policy too, and a source identity (``https://aws.amazon.com/source_identity``)
+   ``sts:SetSourceIdentity``;
 8. DurationSeconds, packed size; then the session.
 
 Only an issuer on a loopback address may use ``http://`` (local test identity providers); IAM stores
@@ -55,6 +56,7 @@ from eksiam.services.sts.web_tokens import (
 from eksiam.storage.interface import Record, UnitOfWork
 
 TAGS_CLAIM = "https://aws.amazon.com/tags"
+SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -113,6 +115,9 @@ class WebIdentityOperations(StsBase):
         context = _claims_context(key, token, audience)
         tags, transitive = _token_tags(token)
         context.update(trust.request_tag_context(tags, transitive))
+        source = _source_identity(token)
+        if source is not None:
+            context["sts:SourceIdentity"] = source
         context.update(_global_context(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
@@ -125,6 +130,14 @@ class WebIdentityOperations(StsBase):
             and not trust.allows(provider_arn, "sts:TagSession", role_arn, ref.account, trust_doc, context)
         ):
             raise AccessDenied("Not authorized to perform sts:TagSession")
+        if (
+            source is not None
+            and self.settings.enforce
+            and not trust.allows(
+                provider_arn, "sts:SetSourceIdentity", role_arn, ref.account, trust_doc, context
+            )
+        ):
+            raise AccessDenied("Not authorized to perform sts:SetSourceIdentity")
         duration = rules.session_duration(
             duration_seconds, int(found.role["MaxSessionDuration"]), chained=False
         )
@@ -141,6 +154,7 @@ class WebIdentityOperations(StsBase):
                 policy_arns=arns,
                 tags=session_tags,
                 transitive_keys=transitive_keys,
+                source_identity=source,
                 web_identity={
                     "Provider": provider_arn,
                     "Issuer": issuer,
@@ -158,6 +172,8 @@ class WebIdentityOperations(StsBase):
         }
         if packed is not None:
             response["PackedPolicySize"] = packed
+        if source is not None:
+            response["SourceIdentity"] = source
         return response
 
     def _issuer_keys(self, ctx: CallContext, token: WebToken) -> Sequence[Mapping[str, Any]]:
@@ -194,6 +210,19 @@ def _token_tags(token: WebToken) -> tuple[list[dict[str, str]], list[str]]:
             raise InvalidIdentityToken(f"The {TAGS_CLAIM} claim of the web identity token is malformed.")
         tags.append({"Key": str(tag_key), "Value": values[0]})
     return tags, [str(k) for k in transitive]
+
+
+def _source_identity(token: WebToken) -> str | None:
+    """The source identity an identity provider put in the token (IAM User Guide, "Monitor and
+    control actions taken with assumed roles": claim ``https://aws.amazon.com/source_identity``)."""
+    value = token.claims.get(SOURCE_IDENTITY_CLAIM)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidIdentityToken(
+            f"The {SOURCE_IDENTITY_CLAIM} claim of the web identity token is malformed."
+        )
+    return rules.check_source_identity(value, None)
 
 
 def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:
