@@ -12,6 +12,7 @@ from eksiam.cli.policy import app as policy_app
 from eksiam.cli.run_pod import run_pod
 from eksiam.cli.serve import serve
 from eksiam.cli.token import token
+from eksiam.cli.webhook import webhook
 
 app = typer.Typer(
     name="eksiam", help="The Amazon EKS identity plane, locally.", no_args_is_help=True, add_completion=False
@@ -31,6 +32,7 @@ app.add_typer(check_app, name="check")
 app.command("update-kubeconfig")(update_kubeconfig)
 app.command("run-pod")(run_pod)
 app.add_typer(policy_app, name="policy")
+app.command()(webhook)
 
 
 def main() -> None:
