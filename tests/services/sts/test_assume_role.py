@@ -321,3 +321,15 @@ def test_root_credentials_cannot_assume_roles(world: World) -> None:
     with pytest.raises(AccessDenied) as err:
         world.sts.assume_role(world.root(), role_arn=role_arn, role_session_name="s1")
     assert err.value.message == "Roles may not be assumed by root accounts."
+
+
+def test_a_trust_policy_may_name_one_role_session(world: World) -> None:
+    first = world.role("first", ROOT_TRUST, permissions=[allow("sts:AssumeRole")])
+    session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/first/trusted"
+    second = world.role("second", trust({"AWS": session_arn}))
+    alice = world.user("alice", allow("sts:AssumeRole"))
+    trusted = world.session(world.sts.assume_role(alice, role_arn=first, role_session_name="trusted"))
+    world.sts.assume_role(trusted, role_arn=second, role_session_name="next")
+    other = world.session(world.sts.assume_role(alice, role_arn=first, role_session_name="other"))
+    with pytest.raises(AccessDenied):
+        world.sts.assume_role(other, role_arn=second, role_session_name="next")
