@@ -197,28 +197,33 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
         ):
             return Decision(_ALLOW, tuple(allows))
         identity_missing = not identity_ok and grant is not _ROLE
-        return _implicit(policies, context, allows, *_failed(identity_missing, boundary_ok, session_ok))
+        return _implicit(policies, context, allows, *_FAILED[identity_missing, boundary_ok, session_ok])
     if grant and identity_ok and boundary_ok and session_ok:
         return Decision(_ALLOW, tuple(allows))
     resource_missing = (resource_kind,) if not grant else ()
-    failed = _failed(not identity_ok, boundary_ok, session_ok)
+    failed = _FAILED[not identity_ok, boundary_ok, session_ok]
     return _implicit(policies, context, allows, *resource_missing, *failed)
 
 
 def _implicit(
     policies: PolicySet, context: RequestContext, allows: list[MatchedStatement], *missing: PolicyKind
 ) -> Decision:
+    values = context.values
     keys = policies.plan.condition_keys(context.action, context.service)
-    absent = tuple(key for key in keys if key.lower() not in context.values)
+    absent = tuple(key for key, lowered in keys if lowered not in values)
     return Decision(_IMPLICIT_DENY, tuple(allows), missing, absent)
 
 
-def _failed(identity_missing: bool, boundary_ok: bool, session_ok: bool) -> tuple[PolicyKind, ...]:
-    failed: list[PolicyKind] = []
-    if identity_missing:
-        failed.append(PolicyKind.IDENTITY)
-    if not boundary_ok:
-        failed.append(PolicyKind.BOUNDARY)
-    if not session_ok:
-        failed.append(PolicyKind.SESSION)
-    return tuple(failed)
+def _failure(identity_missing: bool, boundary_ok: bool, session_ok: bool) -> tuple[PolicyKind, ...]:
+    failed: tuple[PolicyKind, ...] = (PolicyKind.IDENTITY,) if identity_missing else ()
+    failed += () if boundary_ok else (PolicyKind.BOUNDARY,)
+    return failed + (() if session_ok else (PolicyKind.SESSION,))
+
+
+# The identity side's failures for each combination, computed once.
+_FAILED = {
+    (identity, boundary, session): _failure(identity, boundary, session)
+    for identity in (False, True)
+    for boundary in (False, True)
+    for session in (False, True)
+}

@@ -64,7 +64,7 @@ class SetPlan:
     def __init__(self, placed: list[tuple[Slot, int, Policy]]) -> None:
         self.placed = placed
         self._by_action: dict[str, tuple[Entry, ...]] = {}
-        self._keys: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def candidates(self, action: str, service: str) -> tuple[Entry, ...]:
         found = self._by_action.get(action)
@@ -79,15 +79,15 @@ class SetPlan:
             self._by_action[action] = found
         return found
 
-    def condition_keys(self, action: str, service: str) -> tuple[str, ...]:
-        """Condition keys tested by Allow statements for ``action`` anywhere in the set."""
+    def condition_keys(self, action: str, service: str) -> tuple[tuple[str, str], ...]:
+        """Condition keys (as written, lower-cased) tested by Allow statements for ``action``."""
         found = self._keys.get(action)
         if found is None:
-            keys: dict[str, None] = {}
+            keys: dict[str, str] = {}
             for _, _, _, compiled in self.candidates(action, service):
                 if not compiled.deny:
-                    keys.update((clause.key, None) for clause in compiled.statement.conditions)
-            found = tuple(keys)
+                    keys.update((clause.key, clause.key.lower()) for clause in compiled.statement.conditions)
+            found = tuple(keys.items())
             if len(self._keys) >= _CACHE_LIMIT:
                 self._keys.clear()
             self._keys[action] = found
