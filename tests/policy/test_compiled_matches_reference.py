@@ -159,6 +159,7 @@ def requests(draw: st.DrawFn) -> Request:
     session=st.lists(documents(), max_size=1),
     resource=st.none() | documents(principal_needed=True),
     scps=st.lists(st.lists(documents(), min_size=1, max_size=2), max_size=2),
+    rcps=st.lists(st.lists(documents(principal_needed=True), min_size=1, max_size=2), max_size=1),
     request=requests(),
 )
 def test_compiled_evaluation_equals_reference(
@@ -167,6 +168,7 @@ def test_compiled_evaluation_equals_reference(
     session: list[dict[str, Any]],
     resource: dict[str, Any] | None,
     scps: list[list[dict[str, Any]]],
+    rcps: list[list[dict[str, Any]]],
     request: Request,
 ) -> None:
     policies = PolicySet(
@@ -175,6 +177,7 @@ def test_compiled_evaluation_equals_reference(
         session=[parse_policy(d, PolicyKind.SESSION) for d in session],
         resource=parse_policy(resource, PolicyKind.RESOURCE) if resource else None,
         scps=[[parse_policy(d, PolicyKind.SCP) for d in level] for level in scps],
+        rcps=[[parse_policy(d, PolicyKind.RCP) for d in level] for level in rcps],
     )
     compiled = evaluate(request, policies)
     assert compiled == evaluate_reference(request, policies)
