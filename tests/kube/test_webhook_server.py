@@ -15,11 +15,15 @@ import ssl
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import jsonpatch
+import kubernetes
 import pytest
+import typer
 import uvicorn
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -27,7 +31,7 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from eksiam.cli.main import app as cli_app
-from eksiam.kube.webhook import WebhookSettings
+from eksiam.kube.webhook import WebhookSettings, parse_go_bool
 from eksiam.kube.webhook_server import webhook_app, webhook_metrics
 from eksiam.kube.webhook_sources import (
     AssociationFile,
@@ -470,3 +474,69 @@ def test_tls_files_must_exist_and_match(tmp_path):
     assert mismatched.exit_code == 2 and "cannot load --tls-cert/--tls-key" in " ".join(
         mismatched.output.split()
     )
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def deploy_objects():
+    files = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())["resources"]
+    docs = [doc for name in files for doc in yaml.safe_load_all((DEPLOY / name).read_text()) if doc]
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in docs}
+
+
+def test_mutating_webhook_configuration_is_upstreams():
+    objects = deploy_objects()
+    config = objects[("MutatingWebhookConfiguration", "pod-identity-webhook")]
+    model = kubernetes.client.ApiClient()._ApiClient__deserialize(config, "V1MutatingWebhookConfiguration")
+    (hook,) = model.webhooks
+    assert (hook.side_effects, hook.failure_policy) == ("None", "Ignore")
+    assert hook.admission_review_versions == ["v1", "v1beta1"]
+    (rule,) = hook.rules
+    assert (rule.operations, rule.api_groups, rule.api_versions, rule.resources) == (
+        ["CREATE"],
+        [""],
+        ["v1"],
+        ["pods"],
+    )
+    (expression,) = hook.object_selector.match_expressions
+    assert (expression.key, expression.operator) == (
+        "eks.amazonaws.com/skip-pod-identity-webhook",
+        "DoesNotExist",
+    )
+    service = hook.client_config.service
+    assert service.path == "/mutate"
+    assert ("Service", service.name) in objects
+    assert objects[("Service", service.name)]["metadata"]["namespace"] == service.namespace
+    certificate = objects[("Certificate", "pod-identity-webhook")]
+    assert f"{service.name}.{service.namespace}.svc" in certificate["spec"]["dnsNames"]
+    ns, name = config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].split("/")
+    assert (certificate["metadata"]["namespace"], certificate["metadata"]["name"]) == (ns, name)
+
+
+def test_deployment_runs_eksiam_webhook_with_flags_it_accepts():
+    objects = deploy_objects()
+    pod = objects[("Deployment", "pod-identity-webhook")]["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    command = typer.main.get_command(cli_app).commands[container["args"][0]]
+    known = {opt for param in command.params for opt in param.opts}
+    flags = dict(arg.removeprefix("--").split("=", 1) for arg in container["args"][1:])
+    assert {f"--{name}" for name in flags} <= known
+    assert all(
+        parse_go_bool(flags[name]) is not None for name in ("sts-regional-endpoint", "watch-config-map")
+    )
+    assert pod["metadata"]["labels"]["eks.amazonaws.com/skip-pod-identity-webhook"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["https"] == int(flags["port"])
+    assert objects[("Service", "pod-identity-webhook")]["spec"]["ports"][0]["targetPort"] == "https"
+    mount = container["volumeMounts"][0]["mountPath"]
+    assert flags["tls-cert"].startswith(mount) and flags["tls-key"].startswith(mount)
+    secret = pod["spec"]["volumes"][0]["secret"]["secretName"]
+    assert objects[("Certificate", "pod-identity-webhook")]["spec"]["secretName"] == secret
+    account = pod["spec"]["serviceAccountName"]
+    assert ("ServiceAccount", account) in objects
+    rules = objects[("ClusterRole", "pod-identity-webhook")]["rules"]
+    assert {rule["resources"][0]: rule["verbs"] for rule in rules} == {
+        "serviceaccounts": ["get", "list", "watch"],
+        "events": ["create", "patch"],
+    }
