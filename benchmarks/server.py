@@ -287,13 +287,56 @@ async def drive(
     return Result(len(latencies), errors, elapsed, latencies)
 
 
+# Where a sampled stack's time goes: the innermost frame whose file matches, first match wins.
+LAYERS = (
+    ("storage (SQLAlchemy/SQLite)", ("eksiam/storage/", "sqlalchemy/", "sqlite3/")),
+    ("policy engine", ("eksiam/policy/",)),
+    ("services (IAM/STS/authorizer)", ("eksiam/services/",)),
+    ("sigv4", ("eksiam/protocol/sigv4.py",)),
+    ("protocol (parse/serialize)", ("eksiam/protocol/",)),
+    ("server (ASGI endpoint, worker handoff, metrics)", ("eksiam/server/", "prometheus_client/")),
+    ("uvicorn/httptools/event loop", ("uvicorn/", "asyncio/", "uvloop", "httptools")),
+)
+
+
+def profile_layers(raw: Path) -> list[tuple[str, float]]:
+    """Share of GIL-holding samples per layer, from a ``py-spy record --gil -f raw`` file."""
+    totals: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        layer = "other"
+        for frame in reversed(stack.split(";")):
+            found = next((name for name, marks in LAYERS if any(m in frame for m in marks)), None)
+            if found:
+                layer = found
+                break
+        totals[layer] = totals.get(layer, 0) + int(count)
+    total = sum(totals.values()) or 1
+    return sorted(((k, v / total) for k, v in totals.items()), key=lambda kv: -kv[1])
+
+
 def run_scenario(server: Server, scenario: Scenario, args: argparse.Namespace) -> Result:
     units = scenario.build(server.endpoint, args.max_requests)
     # Warm up: one connection, a few hundred requests (imports, caches, SQLite pages).
     asyncio.run(drive(server.port, scenario.build(server.endpoint, 200), 200, 1, 5))
+    spy = None
+    raw = Path(tempfile.mkdtemp(prefix="eksiam-spy-")) / "profile.txt"
+    if args.profile and server.name == "eksiam":
+        command = ["py-spy", "record", "--gil", "-r", "200", "-f", "raw", "-o", str(raw)]
+        spy = subprocess.Popen(
+            [*command, "-d", str(int(args.seconds)), "-p", str(server.process.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.3)
     before = cpu_seconds(server.process.pid)
     result = asyncio.run(drive(server.port, units, args.max_requests, args.connections, args.seconds))
     result.server_cpu = cpu_seconds(server.process.pid) - before
+    if spy is not None:
+        spy.wait()
+        if raw.exists():
+            shares = ", ".join(f"{name} {share:.0%}" for name, share in profile_layers(raw))
+            print(f"  eksiam profile ({scenario.name}): {shares}")
     return result
 
 
@@ -317,6 +360,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-requests", type=int, default=40000)
     parser.add_argument("--only", choices=["eksiam", "moto"], default=None)
     parser.add_argument("--eksiam-flag", action="append", default=[], help="extra flag for eksiam serve")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample eksiam with py-spy (if installed) and print time per layer",
+    )
     args = parser.parse_args(argv)
     try:
         import uvloop
