@@ -240,7 +240,7 @@ class EksAuthService:
             verify_signature(parsed, keys)
             check_times(parsed, ctx.now)
         except ServiceError as err:
-            if "expired" in err.message.lower():
+            if err.code == "ExpiredTokenException":
                 raise ExpiredTokenException(err.message) from None
             raise InvalidTokenException(err.message) from None
         if AUDIENCE not in parsed.audiences:
