@@ -341,3 +341,41 @@ def test_errors_never_echo_the_signature_or_key_id() -> None:
     with pytest.raises(SignatureDoesNotMatch) as err:
         check(request)
     assert signature not in str(err.value) and AKID not in str(err.value)
+
+
+def test_http_date_header_can_stand_in_for_x_amz_date() -> None:
+    """SigV4 accepts a signed ``Date`` header when X-Amz-Date is absent; signed here by hand."""
+    import hashlib
+    import hmac
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    http_date = now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    body = IAM_FORM
+    canonical = "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            f"date:{http_date}\nhost:127.0.0.1:8455\n",
+            "date;host",
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    scope = f"{day}/us-east-1/iam/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{SECRET}".encode()
+    for part in (day, "us-east-1", "iam", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers = [
+        ("Host", "127.0.0.1:8455"),
+        ("Date", http_date),
+        (
+            "Authorization",
+            f"AWS4-HMAC-SHA256 Credential={AKID}/{scope}, SignedHeaders=date;host, Signature={signature}",
+        ),
+    ]
+    assert check(SignedRequest("POST", "/", "", headers, body), now=now) == AKID
+    with pytest.raises(SignatureDoesNotMatch):
+        check(SignedRequest("POST", "/", "", headers, body + b"&x=1"), now=now)
