@@ -379,3 +379,46 @@ def test_trust_policy_naming_existing_entities_is_accepted(
         iam.update_assume_role_policy(
             ctx, role_name="target", policy_document=_trust_aws("arn:aws:iam::123456789012:role/caller")
         )  # the role lives under /ci/: this ARN names no role
+
+
+def test_deleted_trusted_role_shows_its_old_id_and_a_new_one_is_not_trusted(
+    iam: IamService, ctx: CallContext, make_role
+) -> None:
+    old = make_role("caller")
+    make_role("target", assume_role_policy_document=_trust_aws(old["Arn"]))
+    iam.delete_role(ctx, role_name="caller")
+    document = json.loads(unquote(iam.get_role(ctx, role_name="target")["Role"]["AssumeRolePolicyDocument"]))
+    assert document["Statement"][0]["Principal"]["AWS"] == [old["RoleId"]]
+    new = make_role("caller")
+    assert new["RoleId"] != old["RoleId"]
+    document = json.loads(unquote(iam.get_role(ctx, role_name="target")["Role"]["AssumeRolePolicyDocument"]))
+    assert document["Statement"][0]["Principal"]["AWS"] == [old["RoleId"]]
+
+
+def test_deleted_trusted_user_shows_its_old_id(iam: IamService, ctx: CallContext, make_role) -> None:
+    user = iam.create_user(ctx, user_name="dev")["User"]
+    make_role("target", assume_role_policy_document=_trust_aws(user["Arn"]))
+    iam.delete_user(ctx, user_name="dev")
+    document = json.loads(unquote(iam.get_role(ctx, role_name="target")["Role"]["AssumeRolePolicyDocument"]))
+    assert document["Statement"][0]["Principal"]["AWS"] == [user["UserId"]]
+
+
+def test_renamed_trusted_user_is_still_trusted_under_its_new_arn(
+    iam: IamService, ctx: CallContext, make_role
+) -> None:
+    user = iam.create_user(ctx, user_name="dev")["User"]
+    make_role("target", assume_role_policy_document=_trust_aws(user["Arn"]))
+    iam.update_user(ctx, user_name="dev", new_user_name="developer")
+    document = json.loads(unquote(iam.get_role(ctx, role_name="target")["Role"]["AssumeRolePolicyDocument"]))
+    assert document["Statement"][0]["Principal"]["AWS"] == ["arn:aws:iam::123456789012:user/developer"]
+
+
+def test_replaced_trust_policy_no_longer_follows_the_old_principal(
+    iam: IamService, ctx: CallContext, make_role
+) -> None:
+    first = make_role("first")
+    make_role("target", assume_role_policy_document=_trust_aws(first["Arn"]))
+    iam.update_assume_role_policy(ctx, role_name="target", policy_document=trust_policy())
+    iam.delete_role(ctx, role_name="first")
+    document = unquote(iam.get_role(ctx, role_name="target")["Role"]["AssumeRolePolicyDocument"])
+    assert json.loads(document) == json.loads(trust_policy())

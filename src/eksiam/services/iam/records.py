@@ -46,6 +46,7 @@ Kinds (``acct`` = the caller's account, ``""`` = global)::
   oidc-provider          acct  Url (no "https://", no ":443")
       Url Arn ClientIDList ThumbprintList CreateDate Tags
   quota-usage            acct  entity kind ("role", "user" ...)  Count (see quotas.py; SLRs count too)
+  trust-reference        acct  "<principal arn>|<lower role>"   RoleName (trust_references.py)
 
 Rule 4 - a role whose record has ``protected: true`` is modifiable only by AWS: every update or
 delete path except description and tags answers ``UnmodifiableEntity`` (``guard_modifiable``).

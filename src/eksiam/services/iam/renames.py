@@ -3,12 +3,14 @@ names it move together in one transaction (API reference, UpdateUser: "the user'
 membership, policies and access keys move with it").
 
 Relations keyed by the entity ref (``E|...``), keyed by ``...|E``, and group membership pairs are
-rewritten under the new name; the Arn follows the new path and name.
+rewritten under the new name; the Arn follows the new path and name, and so do trust policies that
+name the user (IAM keeps the user's ID there, trust_references.py).
 """
 
 from __future__ import annotations
 
 from eksiam.services.iam import records as r
+from eksiam.services.iam import trust_references
 from eksiam.storage import Record, UnitOfWork
 
 
@@ -67,6 +69,8 @@ def rename_entity(
             if secret is not None:
                 secret["UserName"] = new_name
                 uow.put(r.ACCESS_KEY, r.GLOBAL_ACCOUNT, data["AccessKeyId"], secret)
+    if entity_type == r.USER and entity["Arn"] != new_arn:
+        trust_references.principal_renamed(uow, account, entity["Arn"], new_arn)
     renamed = dict(entity, **{name_field: new_name, "Path": new_path, "Arn": new_arn})
     uow.delete(entity_type, account, old_key)
     uow.put(entity_type, account, new_key, renamed)

@@ -16,7 +16,7 @@ from typing import Any
 
 from eksiam import ids
 from eksiam.services.context import CallContext
-from eksiam.services.iam import boundaries, lookup, quotas, views
+from eksiam.services.iam import boundaries, lookup, quotas, trust_references, views
 from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.documents import check_trust_policy, named_principals
@@ -106,6 +106,7 @@ class Roles(IamBase):
             if uow.get(r.ROLE, ctx.account, r.name_key(role_name)) is not None:
                 raise EntityAlreadyExists.entity("role", role_name)
             check_principals_exist(uow, ctx.account, assume_role_policy_document)
+            trust_references.record_references(uow, ctx.account, role_name, assume_role_policy_document)
             quotas.consume(uow, ctx.account, r.ROLE, self.quotas)
             if permissions_boundary is not None:
                 boundaries.set_boundary(
@@ -173,6 +174,8 @@ class Roles(IamBase):
             guard_modifiable(role)
             check_trust_policy(policy_document)
             check_principals_exist(uow, ctx.account, policy_document)
+            trust_references.drop_references(uow, ctx.account, role)
+            trust_references.record_references(uow, ctx.account, role["RoleName"], policy_document)
             role["AssumeRolePolicyDocument"] = policy_document
 
         self._update(ctx, role_name, "UpdateAssumeRolePolicy", change)
@@ -209,6 +212,8 @@ class Roles(IamBase):
             if conflict:
                 raise DeleteConflict(conflict)
             boundaries.clear_boundary(uow, ctx.account, r.ROLE, role, self.catalog)
+            trust_references.drop_references(uow, ctx.account, role)
+            trust_references.principal_deleted(uow, ctx.account, role["Arn"], role["RoleId"])
             uow.delete(r.ROLE, ctx.account, r.name_key(role_name))
             quotas.release(uow, ctx.account, r.ROLE)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from eksiam import ids
 from eksiam.services.context import CallContext, CallerKind
-from eksiam.services.iam import boundaries, lookup, quotas, views
+from eksiam.services.iam import boundaries, lookup, quotas, trust_references, views
 from eksiam.services.iam import records as r
 from eksiam.services.iam.base import IamBase, request_tags
 from eksiam.services.iam.errors import DeleteConflict, EntityAlreadyExists, ValidationError
@@ -149,6 +149,7 @@ class Users(IamBase):
                 if uow.list(kind, ctx.account, prefix=prefix + "|", limit=1):
                     raise DeleteConflict(message)
             boundaries.clear_boundary(uow, ctx.account, r.USER, user, self.catalog)
+            trust_references.principal_deleted(uow, ctx.account, user["Arn"], user["UserId"])
             uow.delete(r.USER, ctx.account, r.name_key(user_name))
             quotas.release(uow, ctx.account, r.USER)
 
