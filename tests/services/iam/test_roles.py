@@ -329,6 +329,7 @@ def test_create_role_with_unknown_boundary_creates_nothing(iam: IamService, ctx:
         )
     with pytest.raises(NoSuchEntity):
         iam.get_role(ctx, role_name="app")
+    assert iam.get_account_summary(ctx)["SummaryMap"]["Roles"] == 0  # the quota count rolled back too
 
 
 def test_role_quota_is_enforced(store, ctx: CallContext) -> None:
