@@ -382,3 +382,53 @@ def test_pod_without_a_role_is_left_alone_and_told_why(cluster):
     events = json.loads(kubectl(cluster, "get", "events", "-n", "apps", "-o", "json").stdout)["items"]
     reasons = [e["message"] for e in events if e["involvedObject"]["name"] == "plain"]
     assert reasons and "apps/default has no eks.amazonaws.com/role-arn annotation" in reasons[0]
+
+
+def test_official_kubernetes_client_lists_creates_patches_and_watches(cluster, tmp_path):
+    import base64
+
+    import boto3
+    from kubernetes import client, watch
+
+    from eksiam.cli.cluster_access import eks_token
+
+    described = cluster.aws_json("eks", "describe-cluster", "--name", "demo")["cluster"]
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(base64.b64decode(described["certificateAuthority"]["data"]))
+    session = boto3.session.Session(
+        aws_access_key_id=cluster.access_key_id,
+        aws_secret_access_key=cluster.secret_access_key,
+        region_name="us-east-1",
+    )
+    config = client.Configuration()
+    config.host = described["endpoint"]
+    config.ssl_ca_cert = str(ca)
+    config.api_key = {"authorization": "Bearer " + eks_token(session, "demo", cluster.endpoint, "us-east-1")}
+    with client.ApiClient(config) as api_client:
+        core = client.CoreV1Api(api_client)
+        assert "kube-system" in [ns.metadata.name for ns in core.list_namespace().items]
+        created = core.create_namespaced_config_map(
+            "apps",
+            client.V1ConfigMap(
+                metadata=client.V1ObjectMeta(name="py", labels={"from": "python"}), data={"a": "1"}
+            ),
+        )
+        version = created.metadata.resource_version
+        core.patch_namespaced_config_map("py", "apps", {"data": {"a": "2"}})
+        assert core.read_namespaced_config_map("py", "apps").data == {"a": "2"}
+        events = [
+            (e["type"], e["object"].data)
+            for e in watch.Watch().stream(
+                core.list_namespaced_config_map,
+                "apps",
+                label_selector="from=python",
+                resource_version=version,
+                timeout_seconds=2,
+            )
+        ]
+        assert events == [("MODIFIED", {"a": "2"})]
+        core.delete_namespaced_config_map("py", "apps")
+        assert [
+            c.metadata.name
+            for c in core.list_namespaced_config_map("apps", label_selector="from=python").items
+        ] == []

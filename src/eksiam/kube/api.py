@@ -170,7 +170,7 @@ def cluster_api(resolve: Resolver, authenticate: Authenticator, authorize: Autho
             body = await _body(request)
             created = await run_in_threadpool(cluster.objects.create, resource, namespace or "", body)
             return JSONResponse(created, status_code=201)
-        watching = request.query_params.get("watch") in ("1", "true")
+        watching = request.query_params.get("watch", "").lower() in ("1", "true")
         cluster = await guard(request, "watch" if watching else "list", resource, namespace)
         label_selector = request.query_params.get("labelSelector")
         field_selector = request.query_params.get("fieldSelector")
