@@ -143,7 +143,9 @@ def test_protected_role_description_and_tags_may_change(iam: IamService, ctx: Ca
     assert role["Description"] == "again" and role["Tags"] == [{"Key": "k", "Value": "v"}]
 
 
-def test_account_summary_counts_against_quotas(iam: IamService, ctx: CallContext, make_role, make_policy) -> None:
+def test_account_summary_counts_against_quotas(
+    iam: IamService, ctx: CallContext, make_role, make_policy
+) -> None:
     make_role("a")
     make_role("b")
     arn = make_policy("p")["Arn"]
