@@ -134,6 +134,7 @@ def cluster(eksiam_server):
 class Webhook:
     def __init__(self, server, tmp_path, *flags):
         ca, cert, key = self_signed_tls(tmp_path)
+        self.directory = tmp_path
         self.log_path = tmp_path / "webhook.log"
         args = [
             sys.executable,
@@ -318,5 +319,28 @@ def test_webhook_without_config_map_or_cluster_name_ignores_them(cluster, tmp_pa
         assert hook.review(make_pod("pid", name="pid-1")) is None
         pod = hook.review(make_pod("app", name="app-1"))
         assert pod is not None and list(env_of(pod)) == ["AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"]
+    finally:
+        hook.stop()
+
+
+def test_rotated_certificate_is_picked_up_without_a_restart(cluster, tmp_path):
+    hook = Webhook(cluster, tmp_path)
+    try:
+        (tmp_path / "next").mkdir()
+        new_ca, new_cert, new_key = self_signed_tls(tmp_path / "next")
+        (tmp_path / "tls.key").write_bytes(new_key.read_bytes())  # as a Secret update lands: both files
+        (tmp_path / "tls.crt").write_bytes(new_cert.read_bytes())
+        verify = ssl.create_default_context(cafile=str(new_ca))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with httpx.Client(verify=verify) as fresh:
+                    assert fresh.get(f"{hook.url}/healthz").text == "ok"
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, hook.log()
+                time.sleep(0.5)
+        assert "reloaded" in hook.log()
+        assert hook.process.poll() is None
     finally:
         hook.stop()

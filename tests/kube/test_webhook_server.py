@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from eksiam.cli.main import app as cli_app
 from eksiam.kube.webhook import WebhookSettings, parse_go_bool
-from eksiam.kube.webhook_server import webhook_app, webhook_metrics
+from eksiam.kube.webhook_server import reload_certificate, webhook_app, webhook_metrics
 from eksiam.kube.webhook_sources import (
     AssociationFile,
     ClusterReads,
@@ -157,6 +157,7 @@ class Clock:
 class RunningWebhook:
     def __init__(self, app, tmp_path):
         self.ca, cert, key = self_signed_tls(tmp_path)
+        self.cert, self.key = cert, key
         sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"https://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(
@@ -283,6 +284,30 @@ def test_https_is_verified_against_the_ca(start, tmp_path):
     ):
         stranger.get(f"{webhook.url}/healthz")
     assert webhook.client.get("/healthz").text == "ok"
+
+
+def test_rotated_certificate_is_served_to_new_connections(start, tmp_path):
+    webhook = start()
+    context = webhook.server.config.ssl
+    old_ca = webhook.ca.read_text()
+    first = reload_certificate(context, webhook.cert, webhook.key, None)
+    assert reload_certificate(context, webhook.cert, webhook.key, first) == first  # unchanged files
+
+    (tmp_path / "mismatch").mkdir()
+    _, _, other_key = self_signed_tls(tmp_path / "mismatch")
+    webhook.key.write_bytes(other_key.read_bytes())  # half-way through a rotation: keep the old pair
+    assert reload_certificate(context, webhook.cert, webhook.key, first) == first
+
+    new_ca, _, _ = self_signed_tls(tmp_path)  # the rotation completes: new CA, certificate and key
+    second = reload_certificate(context, webhook.cert, webhook.key, first)
+    assert second not in (None, first)
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(new_ca))) as fresh:
+        assert fresh.get(f"{webhook.url}/healthz").text == "ok"
+    with (
+        httpx.Client(verify=ssl.create_default_context(cadata=old_ca)) as old,
+        pytest.raises(httpx.ConnectError),
+    ):
+        old.get(f"{webhook.url}/healthz")
 
 
 def test_service_account_without_role_is_allowed_unpatched_and_explained(start, cluster, events, caplog):

@@ -170,17 +170,28 @@ def _build_app(
 
 
 def _run(app: Any, host: str, port: int, cert: Path, key: Path, log_level: str) -> None:
+    import asyncio
+
     import uvicorn
+
+    from eksiam.kube.webhook_server import watch_certificate
 
     sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
+    watchers: list[asyncio.Task[None]] = []
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
-            if self.started:
+            if self.started and self.config.ssl is not None:
+                watchers.append(asyncio.create_task(watch_certificate(self.config.ssl, cert, key)))
                 print(f"eksiam webhook ready at https://{shown}:{bound}", flush=True)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for watcher in watchers:
+                watcher.cancel()
+            await super().shutdown(sockets)
 
     config = uvicorn.Config(
         app,

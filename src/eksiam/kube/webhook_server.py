@@ -3,6 +3,9 @@
 Endpoints as upstream's (amazon-eks-pod-identity-webhook ``main.go``): ``POST /mutate`` answers an
 AdmissionReview (v1 or v1beta1) through ``admission.review``; ``GET /healthz`` answers ``ok``.
 
+The serving certificate is re-read when its files change (cert-manager or kubelet rotate the mounted
+Secret in place), as upstream's certificate watcher does; a half-written pair keeps the old one.
+
 A pod that is not mutated is the most common "my pod got no credentials" question, so the reason
 goes to a log line and, after the answer is sent, to a Kubernetes Event on the pod (Kubernetes
 "Events" API: involvedObject names the pod). A lookup that fails lets the pod through unmutated,
@@ -11,10 +14,13 @@ as ``failurePolicy: Ignore`` would, and the Event says which read failed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
+import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -33,6 +39,7 @@ log = logging.getLogger("eksiam.kube.webhook")
 
 # kube-apiserver caps request bodies at 3 MiB; an AdmissionReview carries one pod.
 MAX_BODY = 3 * 1024 * 1024
+CERTIFICATE_CHECK_SECONDS = 5.0
 # record(namespace, pod name, why it was not mutated)
 Recorder = Callable[[str, str, str], None]
 
@@ -119,3 +126,35 @@ def _count(counter: Counter | None, result: AdmissionResult, skipped: str | None
         counter.labels("mutated", result.mutation.mode or "").inc()
     else:
         counter.labels("skipped", "").inc()
+
+
+def _stamp(*paths: Path) -> tuple[tuple[int, int], ...] | None:
+    try:
+        return tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    except OSError:
+        return None
+
+
+def reload_certificate(
+    context: ssl.SSLContext, cert: Path, key: Path, seen: tuple[tuple[int, int], ...] | None
+) -> tuple[tuple[int, int], ...] | None:
+    """Load the pair into ``context`` when the files changed; new handshakes then use it."""
+    stamp = _stamp(cert, key)
+    if stamp is None or stamp == seen:
+        return seen
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as err:
+        log.warning("TLS certificate %s not reloaded (keeping the current one): %s", cert, err)
+        return seen
+    log.info("TLS certificate %s reloaded", cert)
+    return stamp
+
+
+async def watch_certificate(
+    context: ssl.SSLContext, cert: Path, key: Path, interval: float = CERTIFICATE_CHECK_SECONDS
+) -> None:
+    seen = _stamp(cert, key)
+    while True:
+        await asyncio.sleep(interval)
+        seen = reload_certificate(context, cert, key, seen)
