@@ -50,6 +50,8 @@ RESOURCES = [
     "arn:aws:s3:::bucket/*",
     "arn:aws:ec2:us-east-1:111122223333:instance/i-1",
     "arn:aws:iam::111122223333:role/app",
+    "arn:aws:ec2:us-east:1:111122223333:instance/i-1",
+    "arn:aws:S3:::bucket/home/alice/a.txt",
     "*",
 ]
 RESOURCE_PATTERNS = [

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from eksiam.policy import reference
 from eksiam.policy.wildcards import (
     LITERAL_STAR,
     action_matcher,
@@ -77,3 +80,23 @@ def test_literal_star_from_escape_is_not_a_wildcard() -> None:
 
 def test_matchers_are_compiled_once_and_cached() -> None:
     assert arn_matcher("arn:aws:s3:::cache-me/*") is arn_matcher("arn:aws:s3:::cache-me/*")
+
+
+PATTERN_ALPHABET = st.sampled_from(["a", "b", ":", "/", "*", "?", "A", LITERAL_STAR])
+TEXT_ALPHABET = st.sampled_from(["a", "b", ":", "/", "A", "*"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(pattern=st.text(PATTERN_ALPHABET, max_size=12), text=st.text(TEXT_ALPHABET, max_size=12))
+def test_compiled_arn_matching_equals_the_backtracking_reference(pattern: str, text: str) -> None:
+    arn_pattern, arn_text = f"arn:aws:{pattern}", f"arn:aws:{text}"
+    assert bool(arn_matcher(arn_pattern)(arn_text)) is reference.arn_match(arn_pattern, arn_text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(pattern=st.text(PATTERN_ALPHABET, max_size=12), text=st.text(TEXT_ALPHABET, max_size=12))
+def test_compiled_globs_equal_the_backtracking_reference(pattern: str, text: str) -> None:
+    assert bool(string_like_matcher(pattern)(text)) is reference.glob_match(pattern, text)
+    assert bool(action_matcher(pattern)(text.lower())) is reference.glob_match(
+        pattern, text, ignore_case=True
+    )
