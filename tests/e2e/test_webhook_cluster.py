@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -226,6 +227,8 @@ def webhook(cluster, tmp_path_factory):
         "hooks",
         "--endpoint-url",
         cluster.endpoint,
+        "--metrics-port",
+        "0",
     )
     yield hook
     hook.stop()
@@ -310,6 +313,17 @@ def test_config_map_entry_read_from_the_cluster(cluster, webhook):
     env = env_of(pod)
     assert env["AWS_ROLE_ARN"] == cluster.role_arn + "-mapped"
     assert "AWS_STS_REGIONAL_ENDPOINTS" not in env  # the entry's UseRegionalSTS=false beats the flag
+
+
+def test_metrics_count_what_was_answered(cluster, webhook):
+    webhook.review(make_pod("app", name="app-m"))
+    webhook.review(make_pod("plain", name="plain-m"))
+    (url,) = re.findall(r"metrics at (http://\S+)", webhook.log())
+    text = httpx.get(url, timeout=10).text
+    mutated = re.search(r'pod_identity_webhook_admissions_total\{mode="irsa",result="mutated"\} (\d+)', text)
+    skipped = re.search(r'pod_identity_webhook_admissions_total\{mode="",result="skipped"\} (\d+)', text)
+    assert mutated and float(mutated.group(1)) >= 1
+    assert skipped and float(skipped.group(1)) >= 1
 
 
 def test_webhook_without_config_map_or_cluster_name_ignores_them(cluster, tmp_path):

@@ -165,7 +165,10 @@ def _build_app(
     )
     registry, counter = webhook_metrics()
     if metrics_port is not None:
-        start_http_server(metrics_port, addr=host, registry=registry)
+        metrics, _ = start_http_server(metrics_port, addr=host, registry=registry)
+        logging.getLogger("eksiam.kube.webhook").info(
+            "metrics at http://%s:%d/metrics", host, metrics.server_port
+        )
     return webhook_app(source.identity, settings, record=EventRecorder(api).record, counter=counter)
 
 
