@@ -9,7 +9,9 @@ distinct service-account tokens are signed (RS256, 2048-bit key) and every reque
 
 Timed, with the load generator of ``benchmarks/server.py`` (raw keep-alive HTTP/1.1, asyncio):
 
-- ``sts:GetCallerIdentity``: one SigV4-signed request replayed (signature verified, key looked up);
+- ``sts:GetCallerIdentity``: one SigV4-signed request replayed (signature verified; the root key
+  comes from the server's settings, so no storage is touched), and again signed with an IAM user's
+  key (looked up in the store on every request), for reference;
 - ``sts:AssumeRoleWithWebIdentity``: unsigned requests cycling through the tokens; each one is
   parsed, its RS256 signature verified against the issuer's published keys, its audience and times
   checked, the trust policy evaluated, and a new session (ASIA key, secret, token) written durably
@@ -20,6 +22,7 @@ Output ends with these lines (target: ratio at least 0.5):
     GetCallerIdentity: N req/s
     AssumeRoleWithWebIdentity: N req/s
     ratio: R
+    ratio to a user-key GetCallerIdentity: R
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from urllib.parse import urlencode
 
 import boto3
 
+import server as load
 from eksiam.clock import SystemClock
 from eksiam.config import Settings
 from eksiam.oidc import issue_service_account_token
@@ -117,9 +121,30 @@ def web_identity_units(endpoint: str, role_arn: str, tokens: Sequence[str]) -> C
     return lambda i: [pool[i % len(pool)]]
 
 
-def caller_identity_units(endpoint: str) -> Callable[[int], list[bytes]]:
-    one = signed_bytes(endpoint, "sts", urlencode({"Action": "GetCallerIdentity", "Version": "2011-06-15"}))
+def caller_identity_units(endpoint: str, key: tuple[str, str] | None = None) -> Callable[[int], list[bytes]]:
+    """GetCallerIdentity signed with the root key, or with ``key`` (an IAM user's id and secret)."""
+    body = urlencode({"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+    saved = load.AKID, load.SECRET
+    if key is not None:
+        load.AKID, load.SECRET = key  # server.signed_bytes signs with these module-level credentials
+    try:
+        one = signed_bytes(endpoint, "sts", body)
+    finally:
+        load.AKID, load.SECRET = saved
     return lambda i: [one]
+
+
+def user_key(server: Server) -> tuple[str, str]:
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=AKID,
+        aws_secret_access_key=SECRET,
+    )
+    iam.create_user(UserName="bench-user")
+    key = iam.create_access_key(UserName="bench-user")["AccessKey"]
+    return str(key["AccessKeyId"]), str(key["SecretAccessKey"])
 
 
 def measure(server: Server, units: Callable[[int], list[bytes]], args: argparse.Namespace) -> Result:
@@ -159,17 +184,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             role_arn, tokens = prepare_irsa(server, workdir / "bench.db", args.tokens)
             identity = measure(server, caller_identity_units(server.endpoint), args)
+            as_user = measure(server, caller_identity_units(server.endpoint, user_key(server)), args)
             web = measure(server, web_identity_units(server.endpoint, role_arn, tokens), args)
         finally:
             server.stop()
     print(f"eksiam serve, {args.connections} connections, up to {args.seconds:.0f} s per operation:")
     report("GetCallerIdentity", identity)
+    report("GetCallerIdentity (user key)", as_user)
     report("AssumeRoleWithWebIdentity", web)
-    if identity.errors or web.errors:
+    if identity.errors or as_user.errors or web.errors:
         print("some requests failed: the numbers above are not comparable", file=sys.stderr)
     print(f"GetCallerIdentity: {identity.rps:.0f} req/s")
     print(f"AssumeRoleWithWebIdentity: {web.rps:.0f} req/s")
     print(f"ratio: {web.rps / identity.rps if identity.rps else float('nan'):.2f}")
+    print(
+        f"ratio to a user-key GetCallerIdentity: {web.rps / as_user.rps if as_user.rps else float('nan'):.2f}"
+    )
 
 
 if __name__ == "__main__":
