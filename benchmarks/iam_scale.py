@@ -1,6 +1,7 @@
 """IAM at scale: does an operation on one role cost the same among 1,000 roles as among 100,000?
 
-    python benchmarks/iam_scale.py [--roles 100000] [--url sqlite:///path] [--samples 2000]
+    python benchmarks/iam_scale.py [--roles 100000] [--dir DIR] [--samples 2000]
+    python benchmarks/iam_scale.py --postgres postgresql+psycopg://root@127.0.0.1:5432/test
 
 Creates roles through the service with plain calls (CreateRole with a trust policy, then
 PutRolePolicy with an inline policy; every tenth role also gets a customer managed policy
@@ -14,7 +15,8 @@ both sides alike:
 - a policy decision for a random role: its policies read from the store (inline, attached,
   boundary), compiled and evaluated for ``s3:GetObject``, as the authorizer does per request
 
-The default stores are SQLite files in a temporary directory (``synchronous=FULL``: every create is
+The default stores are SQLite files in a temporary directory (``--postgres URL``: two private
+schemas on that server, dropped afterwards) (``synchronous=FULL``: every create is
 durable when it returns). Creation time per role is printed too; the roles quota is raised for the
 run, as an AWS account would have to ask for.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -30,6 +33,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+import sqlalchemy
+from sqlalchemy.engine import make_url
 
 from eksiam.clock import ManualClock
 from eksiam.config import Settings
@@ -123,6 +129,19 @@ def create(iam: IamService, ctx: CallContext, start: int, stop: int, managed_arn
     return (time.perf_counter() - began) / max(stop - start, 1)
 
 
+SCHEMA_PREFIX = f"iam_scale_{os.getpid()}_"
+
+
+def store_url(postgres: str | None, directory: Path, population: int) -> str:
+    if postgres is None:
+        return f"sqlite:///{directory / f'roles-{population}.db'}"
+    return (
+        make_url(postgres)
+        .update_query_dict({"schema": f"{SCHEMA_PREFIX}{population}"})
+        .render_as_string(hide_password=False)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -131,6 +150,7 @@ def main() -> None:
     parser.add_argument(
         "--dir", default=None, help="directory for the two SQLite files (default: a temp dir)"
     )
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL: use two fresh schemas there")
     parser.add_argument("--samples", type=int, default=2000)
     args = parser.parse_args()
 
@@ -143,7 +163,7 @@ def main() -> None:
         )
         services = []
         for population in sizes:
-            store = open_store(f"sqlite:///{Path(tmp) / f'roles-{population}.db'}")
+            store = open_store(store_url(args.postgres, Path(tmp), population))
             quotas = Quotas(roles=population + 10)
             iam = IamService(store, ManualClock(NOW), Settings(account_id=ACCOUNT), quotas=quotas)
             managed_arn = iam.create_policy(ctx, policy_name="shared", policy_document=managed)["Policy"][
@@ -156,7 +176,9 @@ def main() -> None:
             )
             services.append(iam)
 
-        print(f"stores: {tmp} (SQLite, synchronous=FULL)")
+        print(
+            f"stores: {'PostgreSQL schemas ' + SCHEMA_PREFIX + '*' if args.postgres else tmp + ' (SQLite)'}"
+        )
         print(f"{'operation':<24}" + "".join(f"{f'{n:,} roles (median / p95 us)':>34}" for n in sizes))
         small_ops, large_ops = (operations(iam, ctx) for iam in services)
         for op in small_ops:
@@ -165,6 +187,11 @@ def main() -> None:
             print(f"{op:<24}{cells}   x{large[0] / small[0]:.2f} median", flush=True)
         for iam in services:
             iam.store.close()
+        if args.postgres:
+            engine = sqlalchemy.create_engine(args.postgres, poolclass=sqlalchemy.NullPool)
+            with engine.begin() as conn:
+                for population in sizes:
+                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{SCHEMA_PREFIX}{population}" CASCADE')
 
 
 if __name__ == "__main__":
