@@ -58,6 +58,6 @@ def test_sigkill_during_a_stream_of_writes_keeps_every_acknowledged_write(
         assert by_txn[txn] == dict(transaction_records(txn)), f"acknowledged transaction {txn} is not intact"
     for txn, found in by_txn.items():
         assert found == dict(transaction_records(txn)), f"transaction {txn} is half-written"
-    # at most the one transaction in flight when the kill came may have committed unacknowledged
+    # the child may have committed (and printed) more than was read before the kill landed: what is
+    # stored must be a gap-free prefix of its stream
     assert sorted(by_txn) == list(range(len(by_txn)))
-    assert len(by_txn) - len(acknowledged) in (0, 1)
