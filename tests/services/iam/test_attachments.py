@@ -103,7 +103,28 @@ def test_list_entities_for_boundary_usage(iam: IamService, ctx: CallContext, mak
     make_role("r", permissions_boundary=arn)
     as_boundary = iam.list_entities_for_policy(ctx, policy_arn=arn, policy_usage_filter="PermissionsBoundary")
     assert [r["RoleName"] for r in as_boundary["PolicyRoles"]] == ["r"]
-    assert iam.list_entities_for_policy(ctx, policy_arn=arn)["PolicyRoles"] == []
+    as_permissions = iam.list_entities_for_policy(
+        ctx, policy_arn=arn, policy_usage_filter="PermissionsPolicy"
+    )
+    assert as_permissions["PolicyRoles"] == []
+    iam.attach_role_policy(ctx, role_name="r", policy_arn=arn)
+    make_role("other")
+    iam.attach_role_policy(ctx, role_name="other", policy_arn=arn)
+    either_way = iam.list_entities_for_policy(ctx, policy_arn=arn)["PolicyRoles"]
+    assert [r["RoleName"] for r in either_way] == ["other", "r"]  # each entity once
+
+
+def test_list_entities_for_policy_pages(iam: IamService, ctx: CallContext, make_role, make_policy) -> None:
+    arn = make_policy("p")["Arn"]
+    for i in range(5):
+        make_role(f"r{i}")
+        iam.attach_role_policy(ctx, role_name=f"r{i}", policy_arn=arn)
+    first = iam.list_entities_for_policy(ctx, policy_arn=arn, max_items=3)
+    assert len(first["PolicyRoles"]) == 3 and first["IsTruncated"] is True
+    rest = iam.list_entities_for_policy(ctx, policy_arn=arn, max_items=3, marker=first["Marker"])
+    assert len(rest["PolicyRoles"]) == 2 and rest["IsTruncated"] is False
+    names = [r["RoleName"] for r in first["PolicyRoles"] + rest["PolicyRoles"]]
+    assert sorted(names) == [f"r{i}" for i in range(5)]
 
 
 CLUSTER_POLICY = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"

@@ -20,7 +20,7 @@ from eksiam.services.iam.base import IamBase
 from eksiam.services.iam.boundaries import is_service_role_policy
 from eksiam.services.iam.errors import LimitExceeded, NoSuchEntity, PolicyNotAttachable
 from eksiam.services.iam.names import validated
-from eksiam.services.iam.paging import Page, paginate
+from eksiam.services.iam.paging import Page, paginate, paginate_list
 from eksiam.services.iam.quotas import Quotas
 from eksiam.services.iam.roles import guard_modifiable
 from eksiam.storage import Record, UnitOfWork
@@ -222,37 +222,41 @@ class Attachments(IamBase):
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
-        """Entities that use the policy; PolicyUsageFilter PermissionsBoundary lists boundary users."""
+        """Entities that use the policy: as a permissions policy, as a boundary, or (no
+        PolicyUsageFilter: "all policies are returned", API reference) either way, each entity once."""
         self._require(ctx, "ListEntitiesForPolicy", policy_arn)
-        kind = r.BOUNDARY_USAGE if policy_usage_filter == "PermissionsBoundary" else r.ATTACHMENT
-        types = {"User": r.USER, "Role": r.ROLE, "Group": r.GROUP}
-        wanted_type = types.get(entity_filter or "")
+        kinds = {
+            None: (r.ATTACHMENT, r.BOUNDARY_USAGE),
+            "PermissionsPolicy": (r.ATTACHMENT,),
+            "PermissionsBoundary": (r.BOUNDARY_USAGE,),
+        }[policy_usage_filter]
+        wanted_type = {"User": r.USER, "Role": r.ROLE, "Group": r.GROUP}.get(entity_filter or "")
         prefix = path_prefix or "/"
 
-        def run(uow: UnitOfWork) -> tuple[Page, dict[str, list[dict[str, str]]]]:
+        def run(uow: UnitOfWork) -> list[tuple[str, Record]]:
             lookup.require_policy(uow, ctx.account, policy_arn, self.catalog)
-            entities: dict[str, Record] = {}
-
-            def keep(rec: Record) -> bool:
+            uses = {
+                key.split("|", 1)[1]: rec
+                for kind in kinds
+                for key, rec in uow.list(kind, ctx.account, prefix=policy_arn + "|")
+            }
+            found = []
+            for _ref, rec in sorted(uses.items()):
                 if wanted_type is not None and rec["EntityType"] != wanted_type:
-                    return False
+                    continue
                 entity = uow.get(rec["EntityType"], ctx.account, r.name_key(rec["EntityName"]))
-                if entity is None or not str(entity["Path"]).startswith(prefix):
-                    return False
-                entities[rec["EntityType"] + "/" + rec["EntityName"]] = entity
-                return True
+                if entity is not None and str(entity["Path"]).startswith(prefix):
+                    found.append((rec["EntityType"], entity))
+            return found
 
-            page = paginate(
-                uow, kind, ctx.account, prefix=policy_arn + "|", marker=marker, max_items=max_items, keep=keep
+        page, more, next_marker = paginate_list(self._read(run), marker, max_items)
+        out: dict[str, Any] = {v: [] for v in _ENTITY_OUTPUT.values()}
+        for entity_type, entity in page:
+            label = entity_type.capitalize()
+            out[_ENTITY_OUTPUT[entity_type]].append(
+                {f"{label}Name": entity[f"{label}Name"], f"{label}Id": entity[f"{label}Id"]}
             )
-            out: dict[str, list[dict[str, str]]] = {v: [] for v in _ENTITY_OUTPUT.values()}
-            for _k, rec in page.items:
-                entity = entities[rec["EntityType"] + "/" + rec["EntityName"]]
-                label = rec["EntityType"].capitalize()
-                out[_ENTITY_OUTPUT[rec["EntityType"]]].append(
-                    {f"{label}Name": entity[f"{label}Name"], f"{label}Id": entity[f"{label}Id"]}
-                )
-            return page, out
-
-        page, lists = self._read(run)
-        return page.output(**lists)
+        out["IsTruncated"] = more
+        if next_marker is not None:
+            out["Marker"] = next_marker
+        return out
