@@ -565,3 +565,13 @@ def test_deployment_runs_eksiam_webhook_with_flags_it_accepts():
         "serviceaccounts": ["get", "list", "watch"],
         "events": ["create", "patch"],
     }
+
+
+def test_without_kubeconfig_outside_a_cluster_it_says_so(tmp_path, monkeypatch):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)  # as if not in a pod, even in CI pods
+    _, cert, key = self_signed_tls(tmp_path)
+    result = runner.invoke(
+        cli_app, ["webhook", "--tls-cert", str(cert), "--tls-key", str(key), "--port", "0"]
+    )
+    assert result.exit_code == 2
+    assert "cannot load the cluster configuration" in " ".join(result.output.split())
