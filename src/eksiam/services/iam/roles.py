@@ -61,6 +61,17 @@ def check_principals_exist(uow: UnitOfWork, account: str, document: str) -> None
             raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
 
 
+def remove_role(uow: UnitOfWork, account: str, role: Record, catalog: r.ManagedPolicyCatalog) -> None:
+    """Delete a role that holds no policies or instance profiles (checked by the caller): its
+    boundary usage, trust references and quota count go with it. DeleteServiceLinkedRole's task
+    ends here too, after removing the SLR's own policies."""
+    boundaries.clear_boundary(uow, account, r.ROLE, role, catalog)
+    trust_references.drop_references(uow, account, role)
+    trust_references.principal_deleted(uow, account, role["Arn"], role["RoleId"])
+    uow.delete(r.ROLE, account, r.name_key(role["RoleName"]))
+    quotas.release(uow, account, r.ROLE)
+
+
 def note_role_used(uow: UnitOfWork, account: str, role_name: str, when: datetime, region: str) -> None:
     """RoleLastUsed, written by STS when a session for the role is issued (API reference, RoleLastUsed)."""
     role = uow.get(r.ROLE, account, r.name_key(role_name))
@@ -211,11 +222,7 @@ class Roles(IamBase):
             conflict = role_delete_conflict(uow, ctx.account, role)
             if conflict:
                 raise DeleteConflict(conflict)
-            boundaries.clear_boundary(uow, ctx.account, r.ROLE, role, self.catalog)
-            trust_references.drop_references(uow, ctx.account, role)
-            trust_references.principal_deleted(uow, ctx.account, role["Arn"], role["RoleId"])
-            uow.delete(r.ROLE, ctx.account, r.name_key(role_name))
-            quotas.release(uow, ctx.account, r.ROLE)
+            remove_role(uow, ctx.account, role, self.catalog)
 
         self._write(run)
         return {}
