@@ -16,7 +16,7 @@ import botocore.session
 from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-SERVICE_NAMES = ("iam", "sts", "eks", "eks-auth")
+SERVICE_NAMES = ("iam", "sts", "eks", "eks-auth", "cloudformation")
 
 
 @cache

@@ -29,7 +29,13 @@ WORKER_THREADS = 8
 """Enough to overlap fsyncs and PostgreSQL round trips; more threads only add GIL and SQLite lock
 contention for the CPU-bound work a request mostly is (benchmarks/server.py)."""
 
-SERVICE_ATTRIBUTES = {"iam": "iam", "sts": "sts", "eks": "eks", "eks-auth": "eks_auth"}
+SERVICE_ATTRIBUTES = {
+    "iam": "iam",
+    "sts": "sts",
+    "eks": "eks",
+    "eks-auth": "eks_auth",
+    "cloudformation": "cloudformation",
+}
 """botocore service name -> attribute of ``Services``; a service not built yet is served as None
 (its operations answer NotImplemented)."""
 

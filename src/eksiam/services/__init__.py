@@ -8,6 +8,7 @@ from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.services.authorize import AccessDenied, Authorizer, authorize_operations
 from eksiam.services.authz_generation import track_policy_changes
+from eksiam.services.cloudformation import CloudFormationService
 from eksiam.services.context import CallContext, Caller, CallerKind
 from eksiam.services.credentials import CredentialResolver
 from eksiam.services.eks import EksAuthService, EksService
@@ -25,6 +26,7 @@ class Services:
     sts: StsService
     eks: EksService
     eks_auth: EksAuthService
+    cloudformation: CloudFormationService
     credentials: CredentialResolver
     authorizer: Authorizer
 
@@ -40,11 +42,14 @@ def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
     eks_auth = EksAuthService(eks, sts)
     authorize_operations(eks, "eks", authorizer)  # IAM and STS methods authorize themselves
     authorize_operations(eks_auth, "eks-auth", authorizer)
+    cloudformation = CloudFormationService(store, clock, settings, iam, eks)
+    authorize_operations(cloudformation, "cloudformation", authorizer)
     return Services(
         iam=iam,
         sts=sts,
         eks=eks,
         eks_auth=eks_auth,
+        cloudformation=cloudformation,
         credentials=CredentialResolver(store, settings, clock),
         authorizer=authorizer,
     )
@@ -56,6 +61,7 @@ __all__ = [
     "CallContext",
     "Caller",
     "CallerKind",
+    "CloudFormationService",
     "CredentialResolver",
     "EksAuthService",
     "EksService",

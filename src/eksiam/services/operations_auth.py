@@ -44,7 +44,13 @@ class Mode(Enum):
 
 
 # botocore service name -> IAM action prefix
-SERVICES = {"iam": "iam", "sts": "sts", "eks": "eks", "eks-auth": "eks-auth"}
+SERVICES = {
+    "iam": "iam",
+    "sts": "sts",
+    "eks": "eks",
+    "eks-auth": "eks-auth",
+    "cloudformation": "cloudformation",
+}
 
 _MODES = {
     ("sts", "GetCallerIdentity"): Mode.NONE,
@@ -71,6 +77,8 @@ _VARIABLES: dict[str, tuple[str, ...]] = {
     "AddonName": ("addonName",),
     "CapabilityName": ("capabilityName",),
     "DashboardName": ("dashboardName",),
+    "StackName": ("StackName",),
+    "ChangeSetName": ("ChangeSetName",),
 }
 
 # Resource type -> a parameter holding the resource's whole ARN.
@@ -83,6 +91,8 @@ _ARN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "group": ("PolicySourceArn",),
     "mfa": ("SerialNumber",),
     "access-policy": ("policyArn",),
+    "stack": ("StackName",),
+    "changeset": ("ChangeSetName",),
 }
 
 # Path parameter for IAM entity ARNs on Create* (rule 3).
