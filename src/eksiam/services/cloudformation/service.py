@@ -17,4 +17,4 @@ class CloudFormationService(ChangeSets, Templates):
     def __init__(
         self, store: Store, clock: Clock, settings: Settings, iam: IamService, eks: EksService
     ) -> None:
-        super().__init__(store, clock, settings, handlers(iam))
+        super().__init__(store, clock, settings, handlers(iam, eks))
