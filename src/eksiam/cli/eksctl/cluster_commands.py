@@ -6,6 +6,7 @@ podidentityassociation`` (eksctl ``pkg/ctl/create/cluster.go``,
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Annotated
 
 import typer
@@ -77,7 +78,7 @@ def create_cluster(
             raise CommandError("--name must be set", "name the cluster: --name=<clusterName>")
         groups: tuple[NodeGroup, ...] = ()
         if not without_nodegroup:
-            group_name = nodegroup_name or f"ng-{name[:8]}"
+            group_name = nodegroup_name or f"ng-{secrets.token_hex(4)}"  # eksctl's default name
             groups = (
                 NodeGroup(
                     name=group_name, managed=managed, instance_types=(node_type,), desired_capacity=nodes
