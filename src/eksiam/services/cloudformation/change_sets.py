@@ -26,7 +26,7 @@ from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation import views
 from eksiam.services.cloudformation.base import no_echo, parameter_list
 from eksiam.services.cloudformation.errors import InvalidChangeSetStatus, ValidationError, stack_not_found
-from eksiam.services.cloudformation.stacks import Stacks
+from eksiam.services.cloudformation.stacks import Stacks, claim
 from eksiam.services.cloudformation.template import Plan, TemplateError, resolve
 from eksiam.services.cloudformation.updates import Updates
 from eksiam.services.context import CallContext
@@ -153,14 +153,7 @@ class ChangeSets(Stacks, Updates):
 
         def run(uow: UnitOfWork) -> None:
             if stack is not None:
-                uow.put(
-                    r.STACK_NAME,
-                    ctx.account,
-                    r.name_key(ctx.region, stack_name),
-                    {"StackId": stack_id},
-                    create=True,
-                )
-                uow.put(r.STACK, ctx.account, stack_id, stack, create=True)
+                claim(uow, ctx, stack)
             uow.put(
                 r.CHANGE_SET_NAME,
                 ctx.account,
@@ -291,7 +284,6 @@ class ChangeSets(Stacks, Updates):
                 f"of [{record['ExecutionStatus']}]"
             )
         stack = self._require_stack(ctx, record["StackId"])
-        self._drop_change_sets(ctx, stack["StackId"])
         stack["ChangeSetId"] = record["ChangeSetId"]
         parameters = [dict(p) for p in record["rawParameters"]]
         plan = self._plan(
@@ -328,6 +320,7 @@ class ChangeSets(Stacks, Updates):
                 record["Capabilities"],
                 bool(disable_rollback),
             )
+        self._drop_change_sets(ctx, stack["StackId"])
         return {}
 
     def _drop_change_sets(self, ctx: CallContext, stack_id: str) -> None:

@@ -23,6 +23,8 @@ Delete: DELETE_IN_PROGRESS, resources in reverse creation order, DELETE_COMPLETE
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Self
@@ -30,12 +32,14 @@ from typing import Any, Self
 from eksiam.clock import Clock
 from eksiam.errors import ServiceError
 from eksiam.services.cloudformation import records as r
+from eksiam.services.cloudformation.errors import ValidationError
 from eksiam.services.cloudformation.resources import Handler, Provisioned, ResourceRequest
 from eksiam.services.cloudformation.template import Plan, TemplateError, lint, resolve
 from eksiam.services.context import CallContext
 from eksiam.storage import Store, UnitOfWork
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
+log = logging.getLogger("eksiam.cloudformation")
 
 
 class ResourceFailure(Exception):
@@ -70,15 +74,23 @@ class StackRun:
     def now(self) -> str:
         return self.clock.now().isoformat()
 
-    def save(self, extra: Callable[[UnitOfWork], None] | None = None) -> None:
-        stack = self.stack
+    def save(self) -> None:
+        """Persist the stack unless another operation wrote it since we read it (``rev``): two
+        requests racing to update one stack must not both run ("Stack ... is in UPDATE_IN_PROGRESS
+        state and can not be updated"); the loser fails before it has touched any resource."""
+        expected = int(self.stack.get("rev", 0))
+        stack = {**self.stack, "rev": expected + 1}
 
         def run(uow: UnitOfWork) -> None:
+            current = uow.get(r.STACK, self.ctx.account, stack["StackId"])
+            if current is not None and int(current.get("rev", 0)) != expected:
+                raise ValidationError(
+                    f"Stack:{stack['StackId']} is in {current['StackStatus']} state and can not be updated."
+                )
             uow.put(r.STACK, self.ctx.account, stack["StackId"], stack)
-            if extra is not None:
-                extra(uow)
 
         self.store.write(run)
+        self.stack["rev"] = expected + 1
 
     def stack_status(self, status: str, reason: str | None = None) -> None:
         now = self.now()
@@ -132,8 +144,6 @@ class StackRun:
         if reason:
             event["ResourceStatusReason"] = reason
         if properties is not None:
-            import json
-
             event["ResourceProperties"] = json.dumps(properties)
         self.stack["events"].append(event)
 
@@ -189,7 +199,7 @@ class StackRun:
             raise ResourceFailure(logical_id, self.invalid[logical_id])
         try:
             made = self.handlers[kind].create(self.request(logical_id, properties))
-        except ServiceError as error:
+        except Exception as error:  # a bug in a handler must not leave the stack in progress
             self.resource_status(logical_id, "CREATE_FAILED", reason_of(error))
             raise ResourceFailure(logical_id, reason_of(error)) from None
         self._provisioned(logical_id, made, properties)
@@ -265,7 +275,7 @@ class StackRun:
                 self.handlers[resource["ResourceType"]].delete(
                     self.ctx, physical_id, resource.get("properties") or {}
                 )
-            except ServiceError as error:
+            except Exception as error:  # a bug in a handler must not leave the stack in progress
                 self.resource_status(logical_id, "DELETE_FAILED", reason_of(error))
                 return False
         self.resource_status(logical_id, "DELETE_COMPLETE")
@@ -294,9 +304,13 @@ class StackRun:
         return False
 
 
-def reason_of(error: ServiceError) -> str:
+def reason_of(error: Exception) -> str:
     """ResourceStatusReason as CloudFormation words a failed service call (the service's message,
-    then the service, status and code in parentheses)."""
+    then the service, status and code in parentheses); anything else is an internal failure whose
+    traceback goes to the log only."""
+    if not isinstance(error, ServiceError):
+        log.exception("resource handler failed", exc_info=error)
+        return "Internal Failure"
     service = _service_of(error)
     return f"{error.message} (Service: {service}, Status Code: {error.status}, Error Code: {error.code})"
 

@@ -17,6 +17,13 @@ PAGE = 100
 _TERMINAL_DELETED = "DELETE_COMPLETE"
 
 
+def claim(uow: UnitOfWork, ctx: CallContext, stack: Record) -> None:
+    """The stack's name index and record, both new (``AlreadyExists`` when the name is live)."""
+    name_key = r.name_key(ctx.region, stack["StackName"])
+    uow.put(r.STACK_NAME, ctx.account, name_key, {"StackId": stack["StackId"]}, create=True)
+    uow.put(r.STACK, ctx.account, stack["StackId"], stack, create=True)
+
+
 class Stacks(CloudFormationBase):
     def create_stack(
         self,
@@ -104,22 +111,10 @@ class Stacks(CloudFormationBase):
 
     def insert(self, ctx: CallContext, stack: Record) -> None:
         """Claim the name and store the stack in one transaction (AlreadyExistsException if live)."""
-        name = stack["StackName"]
-
-        def run(uow: UnitOfWork) -> None:
-            uow.put(
-                r.STACK_NAME,
-                ctx.account,
-                r.name_key(ctx.region, name),
-                {"StackId": stack["StackId"]},
-                create=True,
-            )
-            uow.put(r.STACK, ctx.account, stack["StackId"], stack, create=True)
-
         try:
-            self.store.write(run)
+            self.store.write(lambda uow: claim(uow, ctx, stack))
         except AlreadyExists:
-            raise AlreadyExistsException(f"Stack [{name}] already exists") from None
+            raise AlreadyExistsException(f"Stack [{stack['StackName']}] already exists") from None
 
     def delete_stack(
         self,
@@ -282,3 +277,12 @@ class Stacks(CloudFormationBase):
         else:
             body = self._visible(ctx, stack_name)["TemplateBody"]
         return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
+
+    def update_termination_protection(
+        self, ctx: CallContext, *, enable_termination_protection: bool, stack_name: str
+    ) -> dict[str, Any]:
+        """While enabled, DeleteStack is refused ("Protect a stack from being deleted")."""
+        stack = self._visible(ctx, stack_name)
+        stack["EnableTerminationProtection"] = bool(enable_termination_protection)
+        self._run(ctx, stack).save()
+        return {"StackId": stack["StackId"]}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eksiam.errors import ServiceError
 from eksiam.services.cloudformation.engine import ResourceFailure, StackRun, reason_of
 from eksiam.services.cloudformation.resources import Provisioned
 from eksiam.services.cloudformation.template import Plan, TemplateError
@@ -100,7 +99,7 @@ class UpdateRun(StackRun):
                     "Requested update requires the creation of a new physical resource; hence creating one.",
                 )
                 made = handler.create(self.request(logical_id, properties))
-        except ServiceError as error:
+        except Exception as error:  # see engine.reason_of
             self.resource_status(logical_id, "UPDATE_FAILED", reason_of(error))
             raise ResourceFailure(logical_id, reason_of(error)) from None
         self._provisioned(logical_id, made, properties)
@@ -121,7 +120,7 @@ class UpdateRun(StackRun):
         try:
             handler.delete(self.ctx, old["PhysicalResourceId"], old.get("properties") or {})
             status, reason = "DELETE_COMPLETE", None
-        except ServiceError as error:
+        except Exception as error:  # see engine.reason_of
             status, reason = "DELETE_FAILED", reason_of(error)
         self._event(
             logical_id, old.get("PhysicalResourceId", ""), old["ResourceType"], status, reason, self.now()
@@ -161,7 +160,7 @@ class UpdateRun(StackRun):
                 )
                 self.stack["resources"][logical_id] = dict(old)
                 self.resource_status(logical_id, "UPDATE_COMPLETE")
-            except ServiceError as error:
+            except Exception as error:  # see engine.reason_of
                 self.resource_status(logical_id, "UPDATE_FAILED", reason_of(error))
         self.stack_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         for logical_id in reversed(created):
