@@ -368,3 +368,47 @@ def test_validate_template_refuses_broken_references(services: Services, ctx: Ca
     bad_attribute = body({"R": role()}, Outputs={"O": {"Value": {"Fn::GetAtt": ["R", "Nope"]}}})
     error = cfn_error(services.cloudformation.validate_template, ctx=ctx, template_body=bad_attribute)
     assert error.code == "ValidationError" and "Nope" in error.message
+
+
+def test_exports_are_imported_by_other_stacks(services: Services, ctx: CallContext) -> None:
+    cfn = services.cloudformation
+    exporting = body(
+        {"R": role()},
+        Outputs={
+            "Arn": {
+                "Value": {"Fn::GetAtt": ["R", "Arn"]},
+                "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-RoleArn"}},
+            }
+        },
+    )
+    cfn.create_stack(ctx, stack_name="base", template_body=exporting, capabilities=["CAPABILITY_IAM"])
+    [export] = cfn.list_exports(ctx)["Exports"]
+    assert export["Name"] == "base-RoleArn" and export["Value"].startswith(
+        "arn:aws:iam::123456789012:role/base-R-"
+    )
+    importing = body(
+        {"G": {"Type": "AWS::IAM::Group"}},
+        Outputs={"Imported": {"Value": {"Fn::ImportValue": "base-RoleArn"}}},
+    )
+    cfn.create_stack(ctx, stack_name="user", template_body=importing, capabilities=["CAPABILITY_IAM"])
+    out = describe(services, ctx, "user")["Outputs"]
+    assert out == [{"OutputKey": "Imported", "OutputValue": export["Value"]}]
+    missing = body({"G": {"Type": "AWS::IAM::Group", "Properties": {"Path": {"Fn::ImportValue": "nope"}}}})
+    cfn.create_stack(ctx, stack_name="broken", template_body=missing, capabilities=["CAPABILITY_IAM"])
+    failed = [
+        e
+        for e in cfn.describe_stack_events(ctx, stack_name="broken")["StackEvents"]
+        if e["ResourceStatus"] == "CREATE_FAILED"
+    ]
+    assert failed[0]["ResourceStatusReason"] == "No export named nope found."
+
+
+def test_deletion_policy_retain_keeps_the_resource(services: Services, ctx: CallContext) -> None:
+    resources = {"Kept": {**role(), "DeletionPolicy": "Retain"}, "Gone": role()}
+    services.cloudformation.create_stack(
+        ctx, stack_name="s", template_body=body(resources), capabilities=["CAPABILITY_IAM"]
+    )
+    services.cloudformation.delete_stack(ctx, stack_name="s")
+    assert [n.split("-")[1] for n in role_names(services, ctx)] == ["Kept"]
+    seen = events(services, ctx, services.cloudformation.list_stacks(ctx)["StackSummaries"][0]["StackId"])
+    assert ("Kept", "DELETE_SKIPPED") in seen and ("Gone", "DELETE_COMPLETE") in seen

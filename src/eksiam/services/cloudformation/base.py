@@ -111,7 +111,7 @@ class CloudFormationBase:
             tuple(notification_arns or ()),
         )
         try:
-            plan = prepare(template, given, pseudo, previous, use_previous)
+            plan = prepare(template, given, pseudo, previous, use_previous, self._exports(ctx, stack_id))
         except TemplateError as error:
             raise ValidationError(error.message) from None
         unsupported = sorted({res["Type"] for res in template["Resources"].values()} - self.handlers.keys())
@@ -143,6 +143,21 @@ class CloudFormationBase:
         if found is None:
             raise ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
         return found
+
+    def _exports(self, ctx: CallContext, excluding: str) -> dict[str, str]:
+        """Export name -> value over the Region's live stacks ("Exporting stack output values")."""
+        return {name: value for stack_id, name, value in self._export_list(ctx) if stack_id != excluding}
+
+    def _export_list(self, ctx: CallContext) -> list[tuple[str, str, str]]:
+        prefix = r.region_prefix(self.settings.partition, ctx.region)
+        stacks = self.store.read(lambda uow: uow.list(r.STACK, ctx.account, prefix=prefix))
+        return [
+            (stack["StackId"], output["ExportName"], output["OutputValue"])
+            for _k, stack in stacks
+            if stack["StackStatus"] != "DELETE_COMPLETE"
+            for output in stack.get("Outputs") or []
+            if output.get("ExportName")
+        ]
 
     def _run(self, ctx: CallContext, stack: Record) -> StackRun:
         return StackRun(self.store, self.clock, self.handlers, ctx, stack)

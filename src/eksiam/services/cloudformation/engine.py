@@ -18,7 +18,10 @@ On failure: UPDATE_ROLLBACK_IN_PROGRESS restores the previous properties, delete
 created, UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, UPDATE_ROLLBACK_COMPLETE.
 
 Delete: DELETE_IN_PROGRESS, resources in reverse creation order, DELETE_COMPLETE, or DELETE_FAILED
-("The following resource(s) failed to delete: [X]. ") keeping the resources that remain.
+("The following resource(s) failed to delete: [X]. ") keeping the resources that remain. A
+resource with ``DeletionPolicy: Retain`` (or named in RetainResources) is kept: DELETE_SKIPPED,
+also when a failed create rolls back ("DeletionPolicy attribute"; RetainExceptOnCreate exists
+because Retain applies to create rollbacks too).
 """
 
 from __future__ import annotations
@@ -213,6 +216,9 @@ class StackRun:
             attributes=dict(made.attributes),
             properties=dict(properties),
             stackTags=list(self.stack.get("Tags") or []),
+            deletionPolicy=self.stack["template"]["Resources"]
+            .get(logical_id, {})
+            .get("DeletionPolicy", "Delete"),
         )
 
     def create(self, plan: Plan, disable_rollback: bool, on_failure: str | None = None) -> None:
@@ -289,7 +295,8 @@ class StackRun:
             if resource is None or resource.get("ResourceStatus") in ("DELETE_COMPLETE", "DELETE_SKIPPED"):
                 continue
             if wanted(logical_id):
-                ok = self.delete_resource(logical_id, logical_id in retain) and ok
+                kept = logical_id in retain or resource.get("deletionPolicy") == "Retain"
+                ok = self.delete_resource(logical_id, kept) and ok
         return ok
 
     def delete(self, retain: frozenset[str] = frozenset()) -> bool:

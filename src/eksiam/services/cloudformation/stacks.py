@@ -286,3 +286,10 @@ class Stacks(CloudFormationBase):
         stack["EnableTerminationProtection"] = bool(enable_termination_protection)
         self._run(ctx, stack).save()
         return {"StackId": stack["StackId"]}
+
+    def list_exports(self, ctx: CallContext, *, next_token: str | None = None) -> dict[str, Any]:
+        exports = [
+            {"ExportingStackId": stack_id, "Name": name, "Value": value}
+            for stack_id, name, value in self._export_list(ctx)
+        ]
+        return {"Exports": sorted(exports, key=lambda e: e["Name"])}

@@ -105,7 +105,8 @@ class Updates(CloudFormationBase):
             stack["StackId"],
             tuple(stack.get("NotificationARNs") or ()),
         )
-        return prepare(stack["template"], self.previous_values(stack), pseudo)
+        exports = self._exports(ctx, stack["StackId"])
+        return prepare(stack["template"], self.previous_values(stack), pseudo, exports=exports)
 
     def run_update(
         self,

@@ -41,6 +41,7 @@ class Scope:
     conditions: Mapping[str, bool] = field(default_factory=dict)
     mappings: Mapping[str, Any] = field(default_factory=dict)
     region: str = "us-east-1"
+    exports: Mapping[str, str] = field(default_factory=dict)
 
 
 def availability_zones(region: str) -> list[str]:
@@ -241,6 +242,14 @@ def _find_in_map(argument: Any, scope: Scope) -> Any:
     return node
 
 
+def _import_value(argument: Any, scope: Scope) -> str:
+    """Fn::ImportValue: an output another stack of the account and Region exports."""
+    name = _text(resolve(argument, scope))
+    if name not in scope.exports:
+        raise TemplateError(f"No export named {name} found.")
+    return scope.exports[name]
+
+
 FUNCTIONS: dict[str, Callable[[Any, Scope], Any]] = {
     "Ref": _ref,
     "Fn::GetAtt": _get_att,
@@ -257,4 +266,5 @@ FUNCTIONS: dict[str, Callable[[Any, Scope], Any]] = {
     "Fn::GetAZs": _get_azs,
     "Fn::Base64": _base64,
     "Fn::FindInMap": _find_in_map,
+    "Fn::ImportValue": _import_value,
 }

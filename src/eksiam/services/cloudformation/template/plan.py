@@ -59,6 +59,7 @@ class Plan:
     depends_on: Mapping[str, list[str]]
     order: list[str]
     base_refs: Mapping[str, Any]  # parameters and pseudo parameters
+    exports: Mapping[str, str]  # export name -> value, from the Region's other stacks
 
     def scope(self, refs: Mapping[str, Any], attribute: Any) -> Scope:
         return Scope(
@@ -67,6 +68,7 @@ class Plan:
             conditions=self.conditions,
             mappings=self.template.get("Mappings") or {},
             region=str(self.base_refs["AWS::Region"]),
+            exports=self.exports,
         )
 
     def outputs(self, scope: Scope) -> list[dict[str, str]]:
@@ -118,6 +120,7 @@ def prepare(
     pseudo: Pseudo,
     previous: Mapping[str, str] | None = None,
     use_previous: frozenset[str] = frozenset(),
+    exports: Mapping[str, str] | None = None,
 ) -> Plan:
     section = template.get("Parameters") or {}
     parameters = resolve_parameters(section, given, previous, use_previous)
@@ -137,4 +140,6 @@ def prepare(
     graph = {k: [d for d in v if d in active] for k, v in graph.items() if k in active}
     order = creation_order(graph)
     _outputs_resolve(template, set(all_resources) | set(base_refs))
-    return Plan(template, parameters, values, active, graph, order, base_refs)
+    if "Transform" in template:
+        raise TemplateError("Template format error: transforms (macros) are not supported by eksiam.")
+    return Plan(template, parameters, values, active, graph, order, base_refs, dict(exports or {}))
