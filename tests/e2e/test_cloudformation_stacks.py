@@ -8,11 +8,13 @@ botocore's cloudformation waiters, CloudFormation User Guide "Stack status codes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
 import pytest
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, stop_server
 
 TRUST = {
     "Version": "2012-10-17",
@@ -130,3 +132,26 @@ def test_stack_operations_use_the_callers_permissions(eksiam_server: RunningServ
     with pytest.raises(botocore.exceptions.ClientError) as denied:
         deployer.describe_stacks(StackName="limited")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_stacks_survive_a_restart_and_delete_afterwards(
+    start_eksiam: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    data_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = start_eksiam(data_url=data_url)
+    cfn = first.client("cloudformation")
+    cfn.create_stack(StackName="durable", TemplateBody=role_template("d"), Capabilities=["CAPABILITY_IAM"])
+    role_name = outputs(first, "durable")["RoleName"]
+    stop_server(first)
+
+    second = start_eksiam(data_url=data_url)
+    assert (
+        second.aws_json("cloudformation", "describe-stacks", "--stack-name", "durable")["Stacks"][0][
+            "StackStatus"
+        ]
+        == "CREATE_COMPLETE"
+    )
+    second.aws("cloudformation", "delete-stack", "--stack-name", "durable")
+    second.aws("cloudformation", "wait", "stack-delete-complete", "--stack-name", "durable")
+    gone = second.aws("iam", "get-role", "--role-name", role_name, check=False)
+    assert gone.returncode != 0 and "NoSuchEntity" in gone.stderr
