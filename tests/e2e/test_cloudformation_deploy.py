@@ -154,3 +154,21 @@ def test_failing_resource_rolls_back_completely(eksiam_server: RunningServer) ->
     assert server.aws_json("iam", "list-roles")["Roles"] == [] or all(
         r["RoleName"] != role_name for r in server.aws_json("iam", "list-roles")["Roles"]
     )
+
+
+def test_validate_template_of_the_connector_template(
+    eksiam_server: RunningServer, connector_template: str
+) -> None:
+    out = eksiam_server.aws_json(
+        "cloudformation", "validate-template", "--template-body", f"file://{connector_template}"
+    )
+    assert out["Description"] == "Provisions necessary resources needed to register clusters in EKS"
+    assert out["Parameters"] == []
+    assert out["Capabilities"] == ["CAPABILITY_IAM"]
+    broken = eksiam_server.aws(
+        "cloudformation", "validate-template", "--template-body", "Resources: [", check=False
+    )
+    assert broken.returncode != 0
+    assert (
+        "ValidationError" in broken.stderr and "Template format error: YAML not well-formed." in broken.stderr
+    )
