@@ -104,7 +104,7 @@ def test_pod_identity_role_trusts_pods_eks_for_assume_and_tag_session() -> None:
             [
                 "AmazonEKSWorkerNodePolicy",
                 "AmazonEKS_CNI_Policy",
-                "AmazonEC2ContainerRegistryPullOnly",
+                "AmazonEC2ContainerRegistryReadOnly",
                 "AmazonSSMManagedInstanceCore",
             ],
         ),
@@ -114,7 +114,7 @@ def test_pod_identity_role_trusts_pods_eks_for_assume_and_tag_session() -> None:
             (),
             [
                 "AmazonEKSWorkerNodePolicy",
-                "AmazonEC2ContainerRegistryPullOnly",
+                "AmazonEC2ContainerRegistryReadOnly",
                 "AmazonSSMManagedInstanceCore",
             ],
         ),

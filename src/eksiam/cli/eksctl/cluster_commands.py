@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,14 +98,13 @@ def create_cluster(
     where = target(endpoint_url, config.region)
     created = create_cluster_flow(where, config)
     if write_kubeconfig:
-        from pathlib import Path
-
-        update_kubeconfig(
-            name=config.name,
-            region=where.region,
-            kubeconfig=Path(kubeconfig) if kubeconfig else None,
-            endpoint_url=where.endpoint,
-        )
+        with redirect_stdout(sys.stderr):  # its "Added new context" is a log line; stdout holds the result
+            update_kubeconfig(
+                name=config.name,
+                region=where.region,
+                kubeconfig=Path(kubeconfig) if kubeconfig else None,
+                endpoint_url=where.endpoint,
+            )
     rows = [(created["cluster"], created["region"], created["arn"])]
     render(output, ("NAME", "REGION", "ARN"), rows, created)
 

@@ -138,8 +138,7 @@ def create_cluster(where: Target, config: ClusterConfig) -> dict[str, Any]:
                     nodeRole=node_role,
                     scalingConfig=scaling,
                     instanceTypes=list(group.instance_types),
-                    labels=group.labels,
-                    tags=group.tags,
+                    **{k: v for k, v in (("labels", group.labels), ("tags", group.tags)) if v},
                 )
             success(
                 f'created {"managed" if group.managed else "self-managed"} nodegroup "{group.name}" '

@@ -97,9 +97,20 @@ class CloudFormationStacks:
     def _checked(self, name: str, action: str) -> Stack:
         raw = self._wait(name)
         if raw["StackStatus"] in TERMINAL_FAILURES or "ROLLBACK" in raw["StackStatus"]:
-            reason = raw.get("StackStatusReason") or "see the stack's events"
+            reason = self._failure(name) or raw.get("StackStatusReason") or "see the stack's events"
             raise StackError(f'failed to {action} stack "{name}": {raw["StackStatus"]} ({reason})')
         return self._stack(raw)
+
+    def _failure(self, name: str) -> str:
+        """The first resource failure in the stack's events (oldest first), as eksctl reports it."""
+        try:
+            events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+        except ClientError:
+            return ""
+        failed = [e for e in reversed(events) if e.get("ResourceStatus", "").endswith("_FAILED")]
+        return (
+            f"{failed[0]['LogicalResourceId']}: {failed[0].get('ResourceStatusReason', '')}" if failed else ""
+        )
 
     def create(self, spec: StackSpec) -> Stack:
         try:

@@ -269,15 +269,23 @@ def cluster_stack(
     )
 
 
+MANAGED_GROUP_REGISTRY_POLICY = "AmazonEC2ContainerRegistryReadOnly"
+
+
 def node_role_policies(group: NodeGroup, partition: str, with_oidc: bool) -> list[str]:
-    """Managed policies of a generated node role (irsa-and-eksctl.md 2.7, ``nodeGroups[].iam``)."""
+    """Managed policies of a generated node role (irsa-and-eksctl.md 2.7, ``nodeGroups[].iam``).
+
+    Deviation: current eksctl gives managed groups AmazonEC2ContainerRegistryPullOnly; eksiam's
+    CreateNodegroup follows the node role page (seeds/002), which requires the permissions of
+    AmazonEC2ContainerRegistryReadOnly, so managed groups get ReadOnly, as eksctl did before PullOnly.
+    """
     if group.attach_policy_arns:
         return list(group.attach_policy_arns)
     names = ["AmazonEKSWorkerNodePolicy"]
     if not with_oidc:
         names.append("AmazonEKS_CNI_Policy")
     if group.managed:
-        names.append("AmazonEC2ContainerRegistryPullOnly")
+        names.append(MANAGED_GROUP_REGISTRY_POLICY)
     names.append("AmazonSSMManagedInstanceCore")
     if not group.managed:
         names.append(
