@@ -402,6 +402,15 @@ def test_exports_are_imported_by_other_stacks(services: Services, ctx: CallConte
     ]
     assert failed[0]["ResourceStatusReason"] == "No export named nope found."
 
+    cfn.delete_stack(ctx, stack_name="base")
+    blocked = describe(services, ctx, "base")
+    assert blocked["StackStatus"] == "DELETE_FAILED"
+    assert blocked["StackStatusReason"] == "Export base-RoleArn cannot be deleted as it is in use by user"
+    assert len(role_names(services, ctx)) == 1
+    cfn.delete_stack(ctx, stack_name="user")
+    cfn.delete_stack(ctx, stack_name="base")
+    assert role_names(services, ctx) == []
+
 
 def test_deletion_policy_retain_keeps_the_resource(services: Services, ctx: CallContext) -> None:
     resources = {"Kept": {**role(), "DeletionPolicy": "Retain"}, "Gone": role()}

@@ -37,7 +37,7 @@ from eksiam.errors import ServiceError
 from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation.errors import ValidationError
 from eksiam.services.cloudformation.resources import Handler, Provisioned, ResourceRequest
-from eksiam.services.cloudformation.template import Plan, TemplateError, lint, resolve
+from eksiam.services.cloudformation.template import Plan, TemplateError, imported_names, lint, resolve
 from eksiam.services.context import CallContext
 from eksiam.storage import Store, UnitOfWork
 
@@ -233,8 +233,13 @@ class StackRun:
         self.stack_status("CREATE_COMPLETE")
 
     def _outputs(self, plan: Plan) -> list[dict[str, str]]:
+        """The stack's Outputs; also records the exports it imports (stacks.py refuses to delete an
+        export another stack uses)."""
         try:
-            return plan.outputs(self.scope(plan))
+            scope = self.scope(plan)
+            used = [plan.template.get("Resources") or {}, plan.template.get("Outputs") or {}]
+            self.stack["imports"] = sorted(imported_names(used, scope))
+            return plan.outputs(scope)
         except TemplateError as error:
             raise ResourceFailure(self.stack["StackName"], error.message) from None
 
@@ -299,8 +304,11 @@ class StackRun:
                 ok = self.delete_resource(logical_id, kept) and ok
         return ok
 
-    def delete(self, retain: frozenset[str] = frozenset()) -> bool:
+    def delete(self, retain: frozenset[str] = frozenset(), blocked: str | None = None) -> bool:
         self.stack_status("DELETE_IN_PROGRESS", "User Initiated")
+        if blocked is not None:
+            self.stack_status("DELETE_FAILED", blocked)
+            return False
         if self.delete_resources(lambda _k: True, retain):
             self.stack["DeletionTime"] = self.now()
             self.stack_status("DELETE_COMPLETE")

@@ -140,9 +140,24 @@ class Stacks(CloudFormationBase):
                 "in the DELETE_FAILED state"
             )
         run = self._run(ctx, stack)
-        if run.delete(retain):
+        if run.delete(retain, self._exports_in_use(ctx, stack)):
             self.store.write(lambda uow: self._release(uow, ctx, stack))
         return {}
+
+    def _exports_in_use(self, ctx: CallContext, stack: Record) -> str | None:
+        """ "Export X cannot be deleted as it is in use by Y" when another live stack imports one of
+        this stack's exports ("Exporting stack output values": you can't delete a stack whose
+        export another stack imports)."""
+        names = {o["ExportName"] for o in stack.get("Outputs") or [] if o.get("ExportName")}
+        if not names:
+            return None
+        prefix = r.region_prefix(self.settings.partition, ctx.region)
+        for _k, other in self.store.read(lambda uow: uow.list(r.STACK, ctx.account, prefix=prefix)):
+            if other["StackId"] == stack["StackId"] or other["StackStatus"] == _TERMINAL_DELETED:
+                continue
+            for name in sorted(names & set(other.get("imports") or ())):
+                return f"Export {name} cannot be deleted as it is in use by {other['StackName']}"
+        return None
 
     def _release(self, uow: UnitOfWork, ctx: CallContext, stack: Record) -> None:
         key = r.name_key(ctx.region, stack["StackName"])

@@ -6,7 +6,13 @@ from __future__ import annotations
 from eksiam.services.cloudformation.template import lint
 from eksiam.services.cloudformation.template.document import decode, dump
 from eksiam.services.cloudformation.template.errors import TemplateError
-from eksiam.services.cloudformation.template.intrinsics import REMOVED, Scope, availability_zones, resolve
+from eksiam.services.cloudformation.template.intrinsics import (
+    REMOVED,
+    Scope,
+    availability_zones,
+    imported_names,
+    resolve,
+)
 from eksiam.services.cloudformation.template.parameters import ParameterValue
 from eksiam.services.cloudformation.template.plan import Plan, Pseudo, check_references, prepare
 
@@ -21,6 +27,7 @@ __all__ = [
     "check_references",
     "decode",
     "dump",
+    "imported_names",
     "lint",
     "prepare",
     "resolve",

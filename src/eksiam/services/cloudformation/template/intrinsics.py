@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+from contextlib import suppress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -248,6 +249,23 @@ def _import_value(argument: Any, scope: Scope) -> str:
     if name not in scope.exports:
         raise TemplateError(f"No export named {name} found.")
     return scope.exports[name]
+
+
+def imported_names(value: Any, scope: Scope) -> set[str]:
+    """The export names ``value`` imports (arguments resolved; unresolvable ones skipped), so a stack
+    can record what it uses ("an exported value ... can't be deleted while another stack imports it")."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if len(value) == 1 and "Fn::ImportValue" in value:
+            with suppress(TemplateError):
+                found.add(_text(resolve(value["Fn::ImportValue"], scope)))
+            return found
+        for item in value.values():
+            found |= imported_names(item, scope)
+    elif isinstance(value, list):
+        for item in value:
+            found |= imported_names(item, scope)
+    return found
 
 
 FUNCTIONS: dict[str, Callable[[Any, Scope], Any]] = {
