@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import base64
 import re
-from contextlib import suppress
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
