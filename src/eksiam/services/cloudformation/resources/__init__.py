@@ -15,6 +15,7 @@ from eksiam.services.cloudformation.resources.iam_principals import (
     GroupHandler,
     OidcProviderHandler,
     UserHandler,
+    UserToGroupAdditionHandler,
 )
 from eksiam.services.cloudformation.resources.iam_roles import (
     InstanceProfileHandler,
@@ -36,6 +37,7 @@ def handlers(iam: IamService, eks: EksService) -> dict[str, Handler]:
         GroupHandler(iam),
         AccessKeyHandler(iam),
         OidcProviderHandler(iam),
+        UserToGroupAdditionHandler(iam),
         ClusterHandler(eks),
         NodegroupHandler(eks),
         FargateProfileHandler(eks),

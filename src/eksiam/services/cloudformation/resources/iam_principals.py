@@ -1,4 +1,4 @@
-"""AWS::IAM::User, Group, AccessKey and OIDCProvider over IamService.
+"""AWS::IAM::User, Group, AccessKey, OIDCProvider and UserToGroupAddition over IamService.
 
 Return values (template reference): User and Group: Ref name, GetAtt Arn. AccessKey: Ref the
 access key id, GetAtt SecretAccessKey. OIDCProvider: Ref ARN, GetAtt Arn. Name limits: user 64,
@@ -19,6 +19,7 @@ from eksiam.services.cloudformation.resources.base import (
     generated_name,
     ignore_missing,
     merged_tags,
+    short_physical_id,
     undo_on_failure,
 )
 from eksiam.services.cloudformation.resources.iam_entities import (
@@ -278,3 +279,45 @@ class OidcProviderHandler:
         ignore_missing(
             self._iam.delete_open_id_connect_provider, ctx, open_id_connect_provider_arn=physical_id
         )
+
+
+class UserToGroupAdditionHandler:
+    """AWS::IAM::UserToGroupAddition: users added to an existing group; Ref is a physical id."""
+
+    type_name: str = "AWS::IAM::UserToGroupAddition"
+    name_property: str | None = None
+    capability_iam: bool = True
+
+    def __init__(self, iam: IamService) -> None:
+        self._iam = iam
+
+    def create(self, request: ResourceRequest) -> Provisioned:
+        props, ctx = request.properties, request.ctx
+        physical_id = short_physical_id(request.stack_name, request.logical_id)
+        with undo_on_failure(lambda: self.delete(ctx, physical_id, props)):
+            self._add(ctx, props, {})
+        return Provisioned(physical_id, physical_id)
+
+    def _add(self, ctx: CallContext, props: Mapping[str, Any], old: Mapping[str, Any]) -> None:
+        group = entity_name(str(props.get("GroupName") or ""))
+        before = set(old.get("Users") or []) if old.get("GroupName") == props.get("GroupName") else set()
+        for user in props.get("Users") or []:
+            if user not in before:
+                self._iam.add_user_to_group(ctx, group_name=group, user_name=entity_name(user))
+
+    def update(
+        self, request: ResourceRequest, old: Provisioned, old_properties: Mapping[str, Any]
+    ) -> Provisioned | None:
+        self._add(request.ctx, request.properties, old_properties)
+        kept = set(request.properties.get("Users") or [])
+        same_group = request.properties.get("GroupName") == old_properties.get("GroupName")
+        stale = [u for u in old_properties.get("Users") or [] if not (same_group and u in kept)]
+        self.delete(request.ctx, old.physical_id, {**old_properties, "Users": stale})
+        return old
+
+    def delete(self, ctx: CallContext, physical_id: str, properties: Mapping[str, Any]) -> None:
+        group = entity_name(str(properties.get("GroupName") or ""))
+        for user in properties.get("Users") or []:
+            ignore_missing(
+                self._iam.remove_user_from_group, ctx, group_name=group, user_name=entity_name(user)
+            )
