@@ -421,3 +421,55 @@ def test_deletion_policy_retain_keeps_the_resource(services: Services, ctx: Call
     assert [n.split("-")[1] for n in role_names(services, ctx)] == ["Kept"]
     seen = events(services, ctx, services.cloudformation.list_stacks(ctx)["StackSummaries"][0]["StackId"])
     assert ("Kept", "DELETE_SKIPPED") in seen and ("Gone", "DELETE_COMPLETE") in seen
+
+
+def test_an_export_name_belongs_to_one_stack(services: Services, ctx: CallContext) -> None:
+    exporting = body(
+        {"G": {"Type": "AWS::IAM::Group"}}, Outputs={"O": {"Value": "v", "Export": {"Name": "shared"}}}
+    )
+    services.cloudformation.create_stack(
+        ctx, stack_name="a", template_body=exporting, capabilities=["CAPABILITY_IAM"]
+    )
+    services.cloudformation.create_stack(
+        ctx, stack_name="b", template_body=exporting, capabilities=["CAPABILITY_IAM"]
+    )
+    stack = describe(services, ctx, "b")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    raw = services.cloudformation.describe_stack_events(ctx, stack_name="b")["StackEvents"]
+    reasons = [
+        e.get("ResourceStatusReason", "") for e in raw if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"
+    ]
+    assert "Export with name shared is already exported by stack a" in reasons[0]
+    assert len(services.iam.list_groups(ctx)["Groups"]) == 1
+
+
+def test_use_previous_value_keeps_a_parameter(services: Services, ctx: CallContext) -> None:
+    template = body(
+        {"G": {"Type": "AWS::IAM::Group", "Properties": {"Path": {"Fn::Sub": "/${Team}/"}}}},
+        Parameters={"Team": {"Type": "String"}, "Other": {"Type": "String", "Default": "x"}},
+    )
+    cfn = services.cloudformation
+    cfn.create_stack(
+        ctx,
+        stack_name="s",
+        template_body=template,
+        capabilities=["CAPABILITY_IAM"],
+        parameters=[{"ParameterKey": "Team", "ParameterValue": "blue"}],
+    )
+    cfn.update_stack(
+        ctx,
+        stack_name="s",
+        use_previous_template=True,
+        capabilities=["CAPABILITY_IAM"],
+        parameters=[
+            {"ParameterKey": "Team", "UsePreviousValue": True},
+            {"ParameterKey": "Other", "ParameterValue": "y"},
+        ],
+    )
+    stack = describe(services, ctx, "s")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
+        "Team": "blue",
+        "Other": "y",
+    }
+    assert [g["Path"] for g in services.iam.list_groups(ctx)["Groups"]] == ["/blue/"]

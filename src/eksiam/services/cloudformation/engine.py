@@ -239,9 +239,30 @@ class StackRun:
             scope = self.scope(plan)
             used = [plan.template.get("Resources") or {}, plan.template.get("Outputs") or {}]
             self.stack["imports"] = sorted(imported_names(used, scope))
-            return plan.outputs(scope)
+            outputs = plan.outputs(scope)
         except TemplateError as error:
             raise ResourceFailure(self.stack["StackName"], error.message) from None
+        for output in outputs:
+            name = output.get("ExportName")
+            if name and name in plan.exports:
+                owner = self._exporter(name)
+                raise ResourceFailure(
+                    self.stack["StackName"], f"Export with name {name} is already exported by stack {owner}"
+                )
+        return outputs
+
+    def _exporter(self, export_name: str) -> str:
+        """The live stack (other than this one) that exports ``export_name``."""
+        prefix = self.stack["StackId"].split(":stack/", 1)[0] + ":"
+        stacks = self.store.read(lambda uow: uow.list(r.STACK, self.ctx.account, prefix=prefix))
+        for _k, other in stacks:
+            if (
+                other["StackId"] != self.stack["StackId"]
+                and other["StackStatus"] != "DELETE_COMPLETE"
+                and any(o.get("ExportName") == export_name for o in other.get("Outputs") or [])
+            ):
+                return str(other["StackName"])
+        return "unknown"
 
     def _create_failed(
         self, failure: ResourceFailure, disable_rollback: bool, on_failure: str | None
