@@ -201,3 +201,42 @@ def test_failures_say_what_went_wrong_and_what_to_do(cluster):
     env = cluster.cli_env(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
     denied = eksiam(cluster, "get", "iamserviceaccount", "--cluster=pid", check=False, env=env)
     assert denied.returncode == 1 and "AccessDenied" in denied.stderr and "Traceback" not in denied.stderr
+
+
+def test_names_too_long_for_iam_fail_cleanly(cluster):
+    """eksctl issues #4242/#5614: with long names the inline policy name (stack name + suffix) passes IAM's
+    128 characters, creation fails and CloudFormation rolls back; nothing is left and no SA is made."""
+    name = "a" * 70
+    (cluster.workdir / "long.yaml").write_text(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: pid, region: us-east-1}\n"
+        f"iam:\n  withOIDC: true\n  serviceAccounts:\n  - metadata: {{name: {name}}}\n"
+        "    wellKnownPolicies: {autoScaler: true}\n"
+    )
+    failed = eksiam(cluster, "create", "iamserviceaccount", "-f", "long.yaml", "--approve", check=False)
+    assert failed.returncode == 1 and "Error: failed to create iamserviceaccount(s)" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    listed = json.loads(eksiam(cluster, "get", "iamserviceaccount", "--cluster=pid", "-o", "json").stdout)
+    assert name not in [e["metadata"]["name"] for e in listed]
+    roles = cluster.client("iam").list_roles()["Roles"]
+    assert not [r for r in roles if "iamserviceaccount-default-aaaa" in r["RoleName"]]
+    result = run(cluster, "kubectl", "get", "serviceaccount", name, check=False)
+    assert result.returncode != 0
+
+
+def test_delete_with_wait_removes_the_stack(cluster):
+    eksiam(
+        cluster,
+        "create",
+        "iamserviceaccount",
+        "--cluster=pid",
+        "--name=waited",
+        f"--attach-policy-arn={READ_ONLY}",
+        "--role-name=pid-waited",
+        "--approve",
+    )
+    eksiam(cluster, "delete", "iamserviceaccount", "--cluster=pid", "--name=waited", "--wait")
+    stacks = cluster.client("cloudformation").describe_stacks()["Stacks"]
+    assert "eksctl-pid-addon-iamserviceaccount-default-waited" not in [s["StackName"] for s in stacks]
+    iam = cluster.client("iam")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="pid-waited")

@@ -197,7 +197,9 @@ def update(
     return updated
 
 
-def delete(where: Target, cluster: str, keys: Sequence[str], *, approve: bool = True) -> list[str]:
+def delete(
+    where: Target, cluster: str, keys: Sequence[str], *, approve: bool = True, wait: bool = False
+) -> list[str]:
     """Delete each SA's stack (if any), then the SA when eksctl created it (managed-by label)."""
     where.cluster(cluster)
     stacks = open_stacks(where.session, where.endpoint, where.region)
@@ -216,7 +218,7 @@ def delete(where: Target, cluster: str, keys: Sequence[str], *, approve: bool = 
         namespace, _, name = key.partition("/")
         if key in current:
             try:
-                stacks.delete(current[key])
+                stacks.delete(current[key], wait=wait)
             except StackError as err:
                 raise CommandError(f"deleting iamserviceaccount {key}: {err}") from None
             info(f'deleted stack "{current[key].name}"')

@@ -260,7 +260,7 @@ def delete_iamserviceaccount(
             keys = [k for k in irsa.missing_from_config(where, config) if name_filter.allows(k)]
         else:
             keys = name_filter.select([a.key for a in config.service_accounts])
-        irsa.delete(where, config.name, keys, approve=approve)
+        irsa.delete(where, config.name, keys, approve=approve, wait=wait)
         return
     if only_missing:
         raise CommandError("--only-missing can only be used with --config-file", "pass -f <cluster.yaml>")
@@ -273,4 +273,4 @@ def delete_iamserviceaccount(
         raise CommandError("--cluster must be set", "name the cluster: --cluster=<clusterName>")
     if not name:
         raise CommandError("--name must be set", "name the service account: --name=<serviceAccountName>")
-    irsa.delete(target(endpoint_url, region), cluster, [f"{namespace}/{name}"])
+    irsa.delete(target(endpoint_url, region), cluster, [f"{namespace}/{name}"], wait=wait)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from eksiam.cli.eksctl.templates import CLUSTER_NAME_TAG, StackSpec, stack_name_from_tags
 
@@ -60,7 +60,7 @@ class Stacks(Protocol):
 
     def find(self, tag_key: str, cluster: str) -> list[Stack]: ...
 
-    def delete(self, stack: Stack) -> None: ...
+    def delete(self, stack: Stack, wait: bool = False) -> None: ...
 
 
 def _tags(pairs: list[dict[str, str]] | None) -> dict[str, str]:
@@ -125,7 +125,21 @@ class CloudFormationStacks:
             raise StackError(
                 f'creating stack "{spec.name}": {err.response["Error"].get("Message", err)}'
             ) from None
-        return self._checked(spec.name, "create")
+        try:
+            return self._checked(spec.name, "create")
+        except StackError:
+            self._discard(spec.name)
+            raise
+
+    def _discard(self, name: str) -> None:
+        """A stack that failed to create holds nothing after its rollback: delete it, so the failure
+        changes nothing and the command can simply be run again."""
+        try:
+            if self.protect:
+                self.cfn.update_termination_protection(StackName=name, EnableTerminationProtection=False)
+            self.cfn.delete_stack(StackName=name)
+        except ClientError:
+            return
 
     def update(self, spec: StackSpec) -> Stack:
         """Replace the template; a RoleName the stack was created with is kept (eksctl issue #4657)."""
@@ -177,14 +191,21 @@ class CloudFormationStacks:
                     found.append(stack)
         return found
 
-    def delete(self, stack: Stack) -> None:
-        """Turn termination protection off, then delete (eksctl ``DeleteStackBySpec``)."""
+    def delete(self, stack: Stack, wait: bool = False) -> None:
+        """Turn termination protection off, then delete (eksctl ``DeleteStackBySpec``); ``--wait``
+        waits for DELETE_COMPLETE."""
         try:
             if self.protect:
                 self.cfn.update_termination_protection(
                     StackName=stack.name, EnableTerminationProtection=False
                 )
             self.cfn.delete_stack(StackName=stack.name)
+            if wait:
+                self.cfn.get_waiter("stack_delete_complete").wait(
+                    StackName=stack.name, WaiterConfig={"Delay": 1, "MaxAttempts": 1500}
+                )
+        except WaiterError as err:
+            raise StackError(f'deleting stack "{stack.name}": {err}') from None
         except ClientError as err:
             raise StackError(
                 f'deleting stack "{stack.name}": {err.response["Error"].get("Message")}'
@@ -366,7 +387,8 @@ class IamStacks:
             self.iam.delete_instance_profile(InstanceProfileName=profile["InstanceProfileName"])
         self.iam.delete_role(RoleName=name)
 
-    def delete(self, stack: Stack) -> None:
+    def delete(self, stack: Stack, wait: bool = False) -> None:
+        """Synchronous: there is nothing to wait for."""
         for arn in stack.outputs.values():
             self._delete_role(arn.rsplit("/", 1)[-1])
 
