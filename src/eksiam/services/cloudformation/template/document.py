@@ -90,6 +90,7 @@ def check_structure(template: Mapping[str, Any]) -> None:
             raise TemplateError("Template format error: Every Resources object must contain a Type member.")
         if not logical_id.isalnum():
             raise TemplateError(f"Template format error: Resource name {logical_id} is non alphanumeric.")
+        _check_attributes(logical_id, resource)
     for section in ("Parameters", "Outputs", "Conditions", "Mappings"):
         if section in template and not isinstance(template[section], dict):
             raise TemplateError(f"Template format error: {section} must be a JSON object.")
@@ -99,6 +100,21 @@ def check_structure(template: Mapping[str, Any]) -> None:
                 f"Template format error: Every Outputs member must contain a Value object, "
                 f"the Outputs member {name} is missing a Value"
             )
+
+
+def _check_attributes(logical_id: str, resource: Mapping[str, Any]) -> None:
+    """Resource attributes have fixed shapes ("Resource attribute reference")."""
+    where = f"Template format error: [/Resources/{logical_id}"
+    if not isinstance(resource.get("Properties", {}), dict):
+        raise TemplateError(f"{where}/Properties] must be a JSON object.")
+    depends = resource.get("DependsOn", [])
+    if not isinstance(depends, str) and not (
+        isinstance(depends, list) and all(isinstance(d, str) for d in depends)
+    ):
+        raise TemplateError(f"{where}/DependsOn] must be a string or a list of strings.")
+    for attribute in ("Condition", "DeletionPolicy", "UpdateReplacePolicy"):
+        if attribute in resource and not isinstance(resource[attribute], str):
+            raise TemplateError(f"{where}/{attribute}] must be a string.")
 
 
 def dump(template: Mapping[str, Any]) -> str:

@@ -95,7 +95,10 @@ def _truthy(value: Any) -> bool:
 
 def check(name: str, spec: Mapping[str, Any], text: str) -> None:
     """The first failed constraint of ``spec`` for ``text`` as CloudFormation words it."""
-    problem = _problem(spec, text)
+    try:
+        problem = _problem(spec, text)
+    except (ValueError, TypeError, re.error):
+        raise TemplateError(f"Template format error: Invalid constraints on parameter '{name}'") from None
     if problem is None:
         return
     description = spec.get("ConstraintDescription")

@@ -96,11 +96,32 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _resource_conditions(resources: Mapping[str, Any], values: Mapping[str, bool]) -> None:
+    for resource in resources.values():
+        name = resource.get("Condition")
+        if name is not None and name not in values:
+            raise TemplateError(
+                f"Template format error: Unresolved dependencies [{name}]. Cannot reference resources "
+                f"in the Conditions block of the template"
+            )
+
+
+PLACEHOLDER_PSEUDO = Pseudo("123456789012", "us-east-1", "aws", "stack", "stack-id").refs()
+
+
 def check_references(template: Mapping[str, Any]) -> None:
-    """The checks of ``prepare`` that need no parameter values (ValidateTemplate)."""
+    """The checks of ``prepare`` that need no parameter values (ValidateTemplate). Conditions are
+    evaluated with each parameter's default (or an empty value) to check their structure."""
     section = template.get("Parameters") or {}
     declared_types_ok(section)
     creation_order(dependencies(template["Resources"], section))
+    placeholders = {k: spec.get("Default", "") for k, spec in section.items()}
+    conditions = Conditions(
+        template.get("Conditions") or {},
+        {**PLACEHOLDER_PSEUDO, **placeholders},
+        template.get("Mappings") or {},
+    )
+    _resource_conditions(template["Resources"], conditions.evaluate_all())
     _outputs_resolve(template, set(template["Resources"]) | set(section) | set(PSEUDO_PARAMETERS))
 
 
@@ -128,13 +149,7 @@ def prepare(
     conditions = Conditions(template.get("Conditions") or {}, base_refs, template.get("Mappings") or {})
     values = conditions.evaluate_all()
     all_resources: dict[str, Any] = template["Resources"]
-    for resource in all_resources.values():
-        name = resource.get("Condition")
-        if name is not None and name not in values:
-            raise TemplateError(
-                f"Template format error: Unresolved dependencies [{name}]. Cannot reference resources "
-                f"in the Conditions block of the template"
-            )
+    _resource_conditions(all_resources, values)
     active = {k: v for k, v in all_resources.items() if v.get("Condition") is None or values[v["Condition"]]}
     graph = dependencies(all_resources, section)
     graph = {k: [d for d in v if d in active] for k, v in graph.items() if k in active}
