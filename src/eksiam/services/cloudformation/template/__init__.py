@@ -4,12 +4,10 @@ conditions, parameters and dependency order. Pure: no storage, no clock, no serv
 from __future__ import annotations
 
 from eksiam.services.cloudformation.template import lint
-from eksiam.services.cloudformation.template.document import decode, dump
+from eksiam.services.cloudformation.template.document import decode
 from eksiam.services.cloudformation.template.errors import TemplateError
 from eksiam.services.cloudformation.template.intrinsics import (
-    REMOVED,
     Scope,
-    availability_zones,
     imported_names,
     resolve,
 )
@@ -17,16 +15,13 @@ from eksiam.services.cloudformation.template.parameters import ParameterValue
 from eksiam.services.cloudformation.template.plan import Plan, Pseudo, check_references, prepare
 
 __all__ = [
-    "REMOVED",
     "ParameterValue",
     "Plan",
     "Pseudo",
     "Scope",
     "TemplateError",
-    "availability_zones",
     "check_references",
     "decode",
-    "dump",
     "imported_names",
     "lint",
     "prepare",

@@ -18,7 +18,6 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,7 +114,3 @@ def _check_attributes(logical_id: str, resource: Mapping[str, Any]) -> None:
     for attribute in ("Condition", "DeletionPolicy", "UpdateReplacePolicy"):
         if attribute in resource and not isinstance(resource[attribute], str):
             raise TemplateError(f"{where}/{attribute}] must be a string.")
-
-
-def dump(template: Mapping[str, Any]) -> str:
-    return json.dumps(template, indent=2)
