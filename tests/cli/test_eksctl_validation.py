@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from eksiam.cli.eksctl.cluster_config import ConfigError, parse_config
+from eksiam.cli.eksctl.cluster_config import parse_config
+from eksiam.cli.eksctl.config_schema import ConfigError
 from eksiam.cli.eksctl.filters import NameFilter
 from eksiam.cli.eksctl.output import CommandError
 

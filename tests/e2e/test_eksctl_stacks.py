@@ -11,7 +11,9 @@ from urllib.parse import unquote
 import pytest
 
 from eksiam.cli.eksctl.cluster_config import ServiceAccount
-from eksiam.cli.eksctl.stacks import CloudFormationStacks, IamStacks, StackError
+from eksiam.cli.eksctl.iam_stacks import IamStacks
+from eksiam.cli.eksctl.stack_record import StackError
+from eksiam.cli.eksctl.stacks import CloudFormationStacks
 from eksiam.cli.eksctl.templates import IRSA_TAG, irsa_stack
 
 pytestmark = pytest.mark.e2e

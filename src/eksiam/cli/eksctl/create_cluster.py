@@ -26,7 +26,8 @@ from eksiam.cli.eksctl import iamserviceaccount, podidentity
 from eksiam.cli.eksctl.cluster_config import ClusterConfig
 from eksiam.cli.eksctl.oidc import associate
 from eksiam.cli.eksctl.output import CommandError, info, progress, success
-from eksiam.cli.eksctl.stacks import StackError, open_stacks
+from eksiam.cli.eksctl.stack_record import StackError
+from eksiam.cli.eksctl.stacks import open_stacks
 from eksiam.cli.eksctl.target import Target, aws_message
 from eksiam.cli.eksctl.templates import StackSpec, cluster_stack, nodegroup_stack
 

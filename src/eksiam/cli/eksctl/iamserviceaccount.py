@@ -17,7 +17,8 @@ from eksiam.cli.eksctl.filters import NameFilter
 from eksiam.cli.eksctl.oidc import NO_CHANGES, provider_state
 from eksiam.cli.eksctl.output import CommandError, info, progress, success, warn
 from eksiam.cli.eksctl.service_accounts import ServiceAccounts, service_accounts
-from eksiam.cli.eksctl.stacks import Stack, StackError, open_stacks
+from eksiam.cli.eksctl.stack_record import Stack, StackError
+from eksiam.cli.eksctl.stacks import open_stacks
 from eksiam.cli.eksctl.target import Target
 from eksiam.cli.eksctl.templates import IRSA_TAG, irsa_stack
 

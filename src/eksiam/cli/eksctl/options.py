@@ -10,7 +10,7 @@ import boto3
 import typer
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from eksiam.cli.eksctl.cluster_config import ConfigError
+from eksiam.cli.eksctl.config_schema import ConfigError
 from eksiam.cli.eksctl.output import CommandError, fail
 
 ConfigFile = Annotated[

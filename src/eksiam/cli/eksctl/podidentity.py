@@ -9,6 +9,7 @@ association also deletes the role stack eksctl made for it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,8 @@ from botocore.exceptions import ClientError
 from eksiam.cli.eksctl.cluster_config import PodIdentityAssociation
 from eksiam.cli.eksctl.output import CommandError, info, success, warn
 from eksiam.cli.eksctl.service_accounts import service_accounts
-from eksiam.cli.eksctl.stacks import StackError, open_stacks
+from eksiam.cli.eksctl.stack_record import StackError
+from eksiam.cli.eksctl.stacks import open_stacks
 from eksiam.cli.eksctl.target import Target, aws_message
 from eksiam.cli.eksctl.templates import POD_IDENTITY_TAG, pod_identity_stack
 
@@ -56,8 +58,6 @@ def create(
         if association.target_role_arn:
             options["targetRoleArn"] = association.target_role_arn
         if association.policy:
-            import json
-
             options["policy"] = json.dumps(association.policy)
         try:
             answer = where.eks.create_pod_identity_association(
