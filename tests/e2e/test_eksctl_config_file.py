@@ -13,6 +13,7 @@ import sys
 from urllib.parse import unquote
 
 import pytest
+import yaml
 
 pytestmark = [
     pytest.mark.e2e,
@@ -216,6 +217,30 @@ def test_documented_follow_up_commands_find_everything_in_place(cluster):
         'existing iamserviceaccount "backend-apps/s3-reader" should be excluded, but matches include filter'
         in clash.stderr
     )
+
+
+def test_update_with_config_file_sets_the_complete_policy_set(cluster):
+    updated = EXAMPLE.replace(
+        '    - "arn:aws:iam::aws:policy/AmazonElastiCacheFullAccess"\n',
+        '    - "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"\n',
+    )
+    (cluster.workdir / "updated.yaml").write_text(updated)
+    planned = eksiam(cluster, "update", "iamserviceaccount", "-f", "updated.yaml", "--include=*/cache-access")
+    assert "no changes were applied" in planned.stderr
+    eksiam(
+        cluster, "update", "iamserviceaccount", "-f", "updated.yaml", "--include=*/cache-access", "--approve"
+    )
+    out = eksiam(
+        cluster, "get", "iamserviceaccount", "--cluster=cluster-13", f"--region={REGION}", "-o", "yaml"
+    )
+    entries = {e["metadata"]["name"]: e for e in yaml.safe_load(out.stdout)}
+    role_name = entries["cache-access"]["status"]["roleARN"].rsplit("/", 1)[1]
+    assert attached(cluster, role_name) == [
+        "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess",
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    ]
+    s3_role = entries["s3-reader"]["status"]["roleARN"].rsplit("/", 1)[1]
+    assert attached(cluster, s3_role) == ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
 
 
 def test_delete_with_config_file_plans_then_deletes_the_included_ones(cluster):
