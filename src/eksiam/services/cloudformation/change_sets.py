@@ -25,7 +25,12 @@ from typing import Any
 from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation import views
 from eksiam.services.cloudformation.base import no_echo, parameter_list
-from eksiam.services.cloudformation.errors import InvalidChangeSetStatus, ValidationError, stack_not_found
+from eksiam.services.cloudformation.errors import (
+    AlreadyExistsException,
+    InvalidChangeSetStatus,
+    ValidationError,
+    stack_not_found,
+)
 from eksiam.services.cloudformation.stacks import Stacks, claim
 from eksiam.services.cloudformation.template import Plan, TemplateError, resolve
 from eksiam.services.cloudformation.updates import Updates
@@ -166,7 +171,7 @@ class ChangeSets(Stacks, Updates):
         try:
             self.store.write(run)
         except AlreadyExists:
-            raise ValidationError(f"ChangeSet [{change_set_name}] already exists") from None
+            raise AlreadyExistsException(f"ChangeSet [{change_set_name}] already exists") from None
         if stack is not None:
             self._run(ctx, stack).stack_status("REVIEW_IN_PROGRESS", "User Initiated")
         return {"Id": change_set_id, "StackId": stack_id}
