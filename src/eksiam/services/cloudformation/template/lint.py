@@ -4,7 +4,7 @@
    E3006 resource types, E6 outputs) are what ValidateTemplate refuses ("Template format error").
 2. Property schema errors (E3002 unknown property, E3003 missing required property, E3012 wrong
    type) are found by CloudFormation only when it provisions the resource: the resource fails with
-   "Properties validation failed for resource <id> with message: [#: required key [X] not found]"
+   "Properties validation failed for resource <id> with message: #: required key [X] not found"
    (the JSON-schema wording of the resource provider framework), and the stack rolls back.
 
 Linting costs about 0.7 s per new template (1.5 s for the first, which imports cfn-lint), so
@@ -73,11 +73,14 @@ def property_errors(body: str, region: str, template: Mapping[str, Any]) -> dict
         logical_id = str(path[1])
         pointer = "#" + "".join(f"/{p}" for p in path[3:])
         problems.setdefault(logical_id, []).append(_wording(finding, pointer, template))
-    prefix = "Properties validation failed for resource"
-    return {
-        logical_id: f"{prefix} {logical_id} with message: [{', '.join(items)}]"
-        for logical_id, items in problems.items()
-    }
+    return {logical_id: _reason(logical_id, items) for logical_id, items in problems.items()}
+
+
+def _reason(logical_id: str, items: list[str]) -> str:
+    """One problem follows ``message: `` on the same line; several are one per line after it
+    (the resource provider framework's schema validation output)."""
+    head = f"Properties validation failed for resource {logical_id} with message:"
+    return f"{head} {items[0]}" if len(items) == 1 else head + "".join(f"\n{item}" for item in items)
 
 
 def _wording(finding: Finding, pointer: str, template: Mapping[str, Any]) -> str:
