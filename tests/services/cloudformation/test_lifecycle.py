@@ -134,7 +134,11 @@ def test_failed_resource_rolls_back_everything_with_events(services: Services, c
     assert seen[-1] == ("s", "ROLLBACK_COMPLETE")
     raw = services.cloudformation.describe_stack_events(ctx, stack_name="s")["StackEvents"]
     reason = next(e["ResourceStatusReason"] for e in raw if e["ResourceStatus"] == "CREATE_FAILED")
-    assert "MalformedPolicyDocument" in reason
+    # Worded as CloudFormation reports IAM failures, e.g. "Policy statement must contain resources.
+    # (Service: AmazonIdentityManagement; Status Code: 400; Error Code: MalformedPolicyDocument; ...)"
+    assert (
+        "(Service: AmazonIdentityManagement; Status Code: 400; Error Code: MalformedPolicyDocument;" in reason
+    )
     stack_reason = next(
         e["ResourceStatusReason"] for e in raw if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"
     )

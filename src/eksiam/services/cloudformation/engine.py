@@ -203,8 +203,9 @@ class StackRun:
         try:
             made = self.handlers[kind].create(self.request(logical_id, properties))
         except Exception as error:  # a bug in a handler must not leave the stack in progress
-            self.resource_status(logical_id, "CREATE_FAILED", reason_of(error))
-            raise ResourceFailure(logical_id, reason_of(error)) from None
+            reason = reason_of(error, self.ctx.request_id)
+            self.resource_status(logical_id, "CREATE_FAILED", reason)
+            raise ResourceFailure(logical_id, reason) from None
         self._provisioned(logical_id, made, properties)
         self.resource_status(logical_id, "CREATE_IN_PROGRESS", "Resource creation Initiated")
         self.resource_status(logical_id, "CREATE_COMPLETE")
@@ -308,7 +309,7 @@ class StackRun:
                     self.ctx, physical_id, resource.get("properties") or {}
                 )
             except Exception as error:  # a bug in a handler must not leave the stack in progress
-                self.resource_status(logical_id, "DELETE_FAILED", reason_of(error))
+                self.resource_status(logical_id, "DELETE_FAILED", reason_of(error, self.ctx.request_id))
                 return False
         self.resource_status(logical_id, "DELETE_COMPLETE")
         return True
@@ -340,23 +341,26 @@ class StackRun:
         return False
 
 
-def reason_of(error: Exception) -> str:
-    """ResourceStatusReason as CloudFormation words a failed service call (the service's message,
-    then the service, status and code in parentheses); anything else is an internal failure whose
-    traceback goes to the log only."""
+def reason_of(error: Exception, request_id: str) -> str:
+    """ResourceStatusReason for a failed service call, as CloudFormation words it: the service's
+    message, then "(Service: AmazonIdentityManagement; Status Code: 400; Error Code:
+    MalformedPolicyDocument; Request ID: ...)". Anything that is not a ServiceError is an internal
+    failure whose traceback goes to the log only."""
     if not isinstance(error, ServiceError):
         log.exception("resource handler failed", exc_info=error)
         return "Internal Failure"
-    service = _service_of(error)
-    return f"{error.message} (Service: {service}, Status Code: {error.status}, Error Code: {error.code})"
+    return (
+        f"{error.message} (Service: {_service_of(error)}; Status Code: {error.status}; "
+        f"Error Code: {error.code}; Request ID: {request_id})"
+    )
 
 
 def _service_of(error: ServiceError) -> str:
     module = type(error).__module__
     for name, label in (
-        ("services.iam", "Iam"),
-        ("services.eks", "Eks"),
-        ("cloudformation", "CloudFormation"),
+        ("services.iam", "AmazonIdentityManagement"),
+        ("services.eks", "AmazonEKS"),
+        ("cloudformation", "AmazonCloudFormation"),
     ):
         if name in module:
             return label

@@ -100,8 +100,9 @@ class UpdateRun(StackRun):
                 )
                 made = handler.create(self.request(logical_id, properties))
         except Exception as error:  # see engine.reason_of
-            self.resource_status(logical_id, "UPDATE_FAILED", reason_of(error))
-            raise ResourceFailure(logical_id, reason_of(error)) from None
+            reason = reason_of(error, self.ctx.request_id)
+            self.resource_status(logical_id, "UPDATE_FAILED", reason)
+            raise ResourceFailure(logical_id, reason) from None
         self._provisioned(logical_id, made, properties)
         self.resource_status(logical_id, "UPDATE_COMPLETE")
         return "updated" if made.physical_id == previous.physical_id else "replaced"
@@ -121,7 +122,7 @@ class UpdateRun(StackRun):
             handler.delete(self.ctx, old["PhysicalResourceId"], old.get("properties") or {})
             status, reason = "DELETE_COMPLETE", None
         except Exception as error:  # see engine.reason_of
-            status, reason = "DELETE_FAILED", reason_of(error)
+            status, reason = "DELETE_FAILED", reason_of(error, self.ctx.request_id)
         self._event(
             logical_id, old.get("PhysicalResourceId", ""), old["ResourceType"], status, reason, self.now()
         )
@@ -161,7 +162,7 @@ class UpdateRun(StackRun):
                 self.stack["resources"][logical_id] = dict(old)
                 self.resource_status(logical_id, "UPDATE_COMPLETE")
             except Exception as error:  # see engine.reason_of
-                self.resource_status(logical_id, "UPDATE_FAILED", reason_of(error))
+                self.resource_status(logical_id, "UPDATE_FAILED", reason_of(error, self.ctx.request_id))
         self.stack_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         for logical_id in reversed(created):
             if self.stack["resources"].get(logical_id, {}).get("ResourceStatus") not in (
