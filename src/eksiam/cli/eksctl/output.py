@@ -8,6 +8,7 @@ Multi-step work shows a Rich progress bar on a terminal and nothing extra otherw
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,6 @@ from typing import Any, NoReturn
 
 import typer
 import yaml
-from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
@@ -64,18 +64,26 @@ def render(output: str, columns: Sequence[str], rows: Sequence[Sequence[str]], o
     elif output == "yaml":
         typer.echo(yaml.safe_dump(json.loads(json.dumps(objects, default=str)), sort_keys=False).rstrip())
     else:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="")
         for column in columns:
             table.add_column(column, no_wrap=True)
         for row in rows:
             table.add_row(*row)
-        Console(highlight=False, width=400).print(table)
+        buffer = io.StringIO()
+        Console(file=buffer, highlight=False, width=400, color_system=None).print(table)
+        typer.echo("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
 
 
 @contextmanager
 def progress(total: int) -> Iterator[Any]:
     """Advance with ``step(description)``; shown only on a terminal, on stderr."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), console=_err, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    )
     with bar:
         task = bar.add_task("starting", total=total)
 
