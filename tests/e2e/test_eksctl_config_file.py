@@ -196,6 +196,10 @@ def test_self_managed_node_group_role_has_eksctls_default_policies(cluster):
         )
     )
     assert iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]
+    entries = cluster.client("eks", region_name=REGION).list_access_entries(clusterName="cluster-13")[
+        "accessEntries"
+    ]
+    assert roles[0]["Arn"] in entries  # self-managed nodes join through an EC2_LINUX access entry
 
 
 def test_documented_follow_up_commands_find_everything_in_place(cluster):

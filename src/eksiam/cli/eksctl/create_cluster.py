@@ -12,6 +12,7 @@ Order (eksctl ``pkg/ctl/create/cluster.go``, ``pkg/cfn/builder/{cluster,nodegrou
 4. ``withOIDC``: the IAM OIDC provider, then ``iam.serviceAccounts`` (plus ``kube-system/aws-node`` with
    AmazonEKS_CNI_Policy unless a ``vpc-cni`` addon is declared);
 5. ``iam.podIdentityAssociations`` and ``fargateProfiles``;
+   (self-managed node roles get an ``EC2_LINUX`` access entry, as eksctl creates in API auth mode);
 6. a kubeconfig entry, as eksctl writes one.
 """
 
@@ -140,6 +141,14 @@ def create_cluster(where: Target, config: ClusterConfig) -> dict[str, Any]:
                     scalingConfig=scaling,
                     instanceTypes=list(group.instance_types),
                     **{k: v for k, v in (("labels", group.labels), ("tags", group.tags)) if v},
+                )
+            else:  # self-managed nodes join through an EC2_LINUX access entry (EKS makes managed ones)
+                _eks(
+                    where.eks.create_access_entry,
+                    f"creating the access entry of nodegroup {group.name}",
+                    clusterName=config.name,
+                    principalArn=node_role,
+                    type="EC2_LINUX",
                 )
             success(
                 f'created {"managed" if group.managed else "self-managed"} nodegroup "{group.name}" '

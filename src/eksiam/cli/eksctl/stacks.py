@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 
 from eksiam.cli.eksctl.iam_stacks import IamStacks
-from eksiam.cli.eksctl.stack_record import Stack, StackError, of_cluster, tag_map
+from eksiam.cli.eksctl.stack_record import Stack, StackError, Stacks, of_cluster, tag_map
 from eksiam.cli.eksctl.templates import StackSpec
 
 TERMINAL_FAILURES = (
@@ -182,7 +182,7 @@ class CloudFormationStacks:
             ) from None
 
 
-def open_stacks(session: Any, endpoint: str, region: str) -> CloudFormationStacks | IamStacks:
+def open_stacks(session: Any, endpoint: str, region: str) -> Stacks:
     """CloudFormation when the server has it, else IAM-applied stacks (same templates, same tags)."""
     cfn = session.client("cloudformation", endpoint_url=endpoint, region_name=region)
     if not _implemented(cfn.list_stacks):
