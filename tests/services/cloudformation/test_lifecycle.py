@@ -477,3 +477,23 @@ def test_use_previous_value_keeps_a_parameter(services: Services, ctx: CallConte
         "Other": "y",
     }
     assert [g["Path"] for g in services.iam.list_groups(ctx)["Groups"]] == ["/blue/"]
+
+
+def test_termination_protection_blocks_delete_until_lifted(services: Services, ctx: CallContext) -> None:
+    cfn = services.cloudformation
+    cfn.create_stack(
+        ctx,
+        stack_name="s",
+        template_body=body({"R": role()}),
+        capabilities=["CAPABILITY_IAM"],
+        enable_termination_protection=True,
+    )
+    error = cfn_error(cfn.delete_stack, ctx=ctx, stack_name="s")
+    assert (error.code, error.message) == (
+        "ValidationError",
+        "Stack [s] cannot be deleted while TerminationProtection is enabled",
+    )
+    assert describe(services, ctx, "s")["StackStatus"] == "CREATE_COMPLETE"
+    cfn.update_termination_protection(ctx, stack_name="s", enable_termination_protection=False)
+    cfn.delete_stack(ctx, stack_name="s")
+    assert role_names(services, ctx) == []
