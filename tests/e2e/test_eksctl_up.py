@@ -7,6 +7,7 @@ import os
 import re
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,3 +81,24 @@ def test_up_prints_endpoint_credentials_and_next_steps_and_creates_nothing(up):
     assert session.client("eks", endpoint_url=endpoint).list_clusters()["clusters"] == []
     assert session.client("iam", endpoint_url=endpoint).list_roles()["Roles"] == []
     assert session.client("cloudformation", endpoint_url=endpoint).describe_stacks()["Stacks"] == []
+
+
+def test_up_on_a_taken_port_says_so(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EKSIAM_"))}
+        env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "share"))
+        result = subprocess.run(
+            [sys.executable, "-m", "eksiam", "up", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert (
+        f"Error: port {port} on 127.0.0.1 is already in use" in result.stderr and "--port 0" in result.stderr
+    )
+    assert "Traceback" not in result.stderr

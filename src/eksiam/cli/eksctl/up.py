@@ -17,6 +17,7 @@ import httpx
 import typer
 
 from eksiam.cli.credentials import credentials
+from eksiam.cli.eksctl.output import CommandError, fail
 from eksiam.cli.serve import data_url, serve
 from eksiam.config import from_env
 
@@ -28,6 +29,16 @@ def _free_port(host: str) -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _available(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def next_steps(endpoint: str) -> str:
@@ -85,6 +96,13 @@ def up(
         port=port, data_url=data_url(data) if data else None, account_id=account_id, region=region
     )
     chosen = settings.port or _free_port(settings.host)
+    if not _available(settings.host, chosen):
+        fail(
+            CommandError(
+                f"port {chosen} on {settings.host} is already in use (another eksiam, or another server)",
+                "stop the other process, or pick a port: `eksiam up --port 0` chooses a free one",
+            )
+        )
     settings = settings.with_(port=chosen)
     announcer = threading.Thread(
         target=_announce,
