@@ -202,3 +202,13 @@ def test_fargate_profile_role_rules(world):
     assert err.value.code == "ResourceInUseException"
     world.eks.delete_fargate_profile(world.ctx, cluster_name="demo", fargate_profile_name="fp")
     world.eks.delete_cluster(world.ctx, name="demo")
+
+
+def test_pull_only_ecr_policy_is_accepted_instead_of_read_only(world):
+    world.cluster()
+    role = world.role(
+        "PullOnlyNode",
+        "ec2.amazonaws.com",
+        ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"],
+    )
+    assert nodegroup(world, role)["nodeRole"] == role

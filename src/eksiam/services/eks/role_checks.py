@@ -27,6 +27,8 @@ from eksiam.services.principal_policies import PrincipalPolicies
 
 AWS_POLICY = "arn:aws:iam::aws:policy/"
 CNI_POLICY = AWS_POLICY + "AmazonEKS_CNI_Policy"
+# The node role page names ReadOnly; newer pages and tools use PullOnly (iam-rules.md 7): either will do.
+EQUIVALENT_POLICIES = {"AmazonEC2ContainerRegistryReadOnly": "AmazonEC2ContainerRegistryPullOnly"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,13 @@ def check_role(
     missing_policies: list[str] = []
     for policy_name in purpose.policies:
         missing = _missing_permissions(policies, role_arn, _required_actions(policy_name))
+        alternative = EQUIVALENT_POLICIES.get(policy_name)
+        if (
+            missing
+            and alternative
+            and not _missing_permissions(policies, role_arn, _required_actions(alternative))
+        ):
+            continue
         if missing:
             missing_policies.append(AWS_POLICY + policy_name)
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
