@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from eksiam.policy import PolicyKind, PolicySet, Request, evaluate, parse_policy
@@ -153,11 +154,12 @@ def _allowed(policies: PolicySet, role_arn: str, action: str, resource: str) -> 
     return evaluate(Request(principal=role_arn, action=action, resource=resource), policies).allowed
 
 
-def _required_actions(policy_name: str) -> list[tuple[str, str]]:
+@cache
+def _required_actions(policy_name: str) -> tuple[tuple[str, str], ...]:
     """(action, resource) pairs of the unconditional Allow statements of an AWS managed policy."""
     policy = managed_policies.lookup(AWS_POLICY + policy_name)
     if policy is None:
-        return []
+        return ()
     document = json.loads(policy.default_document)
     statements = document["Statement"]
     pairs: list[tuple[str, str]] = []
@@ -169,7 +171,7 @@ def _required_actions(policy_name: str) -> list[tuple[str, str]]:
         resource = (resources if isinstance(resources, str) else resources[0]).replace("*", "x")
         for action in [actions] if isinstance(actions, str) else actions:
             pairs.append((action, resource))
-    return pairs
+    return tuple(pairs)
 
 
 def _missing_permissions(policies: PolicySet, role_arn: str, pairs: Sequence[tuple[str, str]]) -> list[str]:
