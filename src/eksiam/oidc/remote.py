@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from eksiam.clock import Clock
+from eksiam.offload import may_block
 from eksiam.services.sts import IdpUnreachable
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
@@ -61,6 +62,7 @@ class HttpJwksSource:
             known = kid is None or any(k.get("kid") == kid for k in cached[1])
             if known or now - cached[0] < MIN_REFRESH:
                 return cached[1]
+        may_block()  # a fetch waits on the network: not on the server's event loop
         keys = self._fetch(issuer)
         with self._lock:
             self._cache[issuer] = (now, keys)

@@ -8,8 +8,11 @@ Rules:
 2. Bodies are read up to one byte past the protocol's limit, never further, so a client cannot make
    the server buffer without bound; the protocol layer then answers RequestEntityTooLarge in the
    routed service's own error shape.
-3. ``AwsEndpoint.handle`` is synchronous (services and storage block), so it runs in the runtime's
-   worker pool; the event loop only moves bytes.
+3. ``AwsEndpoint.handle`` is synchronous (services and storage block). On a local store (SQLite) it
+   runs on the event loop, which is cheaper than any thread handoff, unless the request raises
+   ``Offload`` (offload.py: it is about to wait on a network or a long computation), and then
+   again, from the start, in the runtime's worker pool; on PostgreSQL it always runs in the pool,
+   so that database round trips overlap.
 4. Every answered request is counted in metrics and written to the access log (access_log.py).
 """
 
@@ -22,6 +25,7 @@ from json import dumps
 from starlette.types import Receive, Scope, Send
 
 from eksiam.ids import request_id
+from eksiam.offload import Offload, running_inline
 from eksiam.protocol import DEFAULT_MAX_BODY_BYTES, AwsEndpoint, HttpRequest, HttpResponse
 from eksiam.server.access_log import AccessRecord, access_log_enabled, akid_prefix, log_access
 from eksiam.server.lifespan import Runtime
@@ -101,7 +105,7 @@ class AwsAsgiEndpoint:
                 body=body,
                 client_ip=source_ip,
             )
-            response = await self._runtime.workers.run(_handle, endpoint, request, notes)
+            response = await self._dispatch(endpoint, request, notes)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         if response.header("content-length") is None:
             headers.append((b"content-length", str(len(response.body)).encode()))
@@ -125,6 +129,19 @@ class AwsAsgiEndpoint:
                     source_ip=source_ip,
                 )
             )
+
+
+    async def _dispatch(
+        self, endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes
+    ) -> HttpResponse:
+        """On a local store, answer on the loop unless the request says it may block (rule 3)."""
+        if self._runtime.inline:
+            try:
+                with running_inline():
+                    return _handle(endpoint, request, notes)
+            except Offload:
+                pass
+        return await self._runtime.workers.run(_handle, endpoint, request, notes)
 
 
 def _handle(endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes) -> HttpResponse:

@@ -78,6 +78,11 @@ class Runtime:
         services = self.services
         return {name: getattr(services, attr, None) for name, attr in SERVICE_ATTRIBUTES.items()}
 
+    @property
+    def inline(self) -> bool:
+        """Whether AWS requests run on the event loop first (offload.py): yes on a local store."""
+        return not self.store.remote
+
     def key_lookup(self, access_key_id: str) -> ResolvedKey | None:
         resolved: ResolvedKey | None = self.services.credentials.lookup(access_key_id)
         return resolved

@@ -153,7 +153,7 @@ class Authorizer:
         self, ctx: CallContext, action: str, resource_arn: str, context: ContextValues | None = None
     ) -> None:
         """Raise AccessDenied unless the caller may perform ``action`` on ``resource_arn``."""
-        if not self.settings.enforce:
+        if not self.settings.enforce or self._root_in_own_account(ctx, resource_arn):
             return
         decision = self.decide(ctx, action, resource_arn, context)
         if not decision.allowed:
@@ -233,6 +233,16 @@ class Authorizer:
         return found, compiled
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _root_in_own_account(self, ctx: CallContext, resource_arn: str) -> bool:
+        """Root acting on its own account's resources with no SCP in force: allowed without asking
+        the engine (rule 1), which would only evaluate the root's allow-all statement."""
+        caller = ctx.caller
+        if caller is None or caller.kind is not CallerKind.ROOT or not caller.account:
+            return False
+        if self.scps is not None and self.scps(caller.account):
+            return False
+        return resource_arn == "*" or _resource_account(resource_arn) == caller.account
 
     def _gather(self, uow: UnitOfWork, caller: Caller) -> tuple[int, PrincipalPolicies]:
         generation = current_generation(uow, caller.account)

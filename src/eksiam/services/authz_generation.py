@@ -93,6 +93,7 @@ class TrackedStore:
     def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.url = inner.url
+        self.remote = inner.remote
 
     def write(self, fn: Callable[[UnitOfWork], T]) -> T:
         def tracked(uow: UnitOfWork) -> T:

@@ -14,8 +14,9 @@ SQLite (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html):
    Within one process writers also queue on a lock first, so threads wait in order instead of
    polling the file lock.
 4. Python's sqlite3 module opens transactions on its own, too late and never for SELECT; the driver
-   is put in autocommit mode and ``BEGIN`` is issued from SQLAlchemy's ``begin`` event instead (the
-   recipe in SQLAlchemy's SQLite dialect documentation, "Serializable isolation / Savepoints").
+   is put in autocommit mode and ``BEGIN`` is issued by us instead: ``begin_read``/``begin_write``
+   for the store's units of work, SQLAlchemy's ``begin`` event for migrations (the recipe in
+   SQLAlchemy's SQLite dialect documentation, "Serializable isolation / Savepoints").
 5. ``sqlite://`` is one in-memory database behind one connection, so every unit of work, read or
    write, takes the same lock. It is for throwaway use, never for durability.
 
@@ -70,8 +71,17 @@ class Backend:
     engines: tuple[Engine, ...]
     write_lock: AbstractContextManager[Any]
     read_lock: AbstractContextManager[Any]
-    retryable: Callable[[DBAPIError], bool]
+    retryable: Callable[[BaseException], bool]
+    begin_write: str | None = None
+    begin_read: str | None = None
     schema: str | None = None
+    remote: bool = False
+
+    @property
+    def driver_error(self) -> type[Exception]:
+        """The DB-API ``Error`` class of the driver: what a unit of work's statements raise."""
+        error: type[Exception] = self.writer.dialect.loaded_dbapi.Error
+        return error
 
 
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -89,8 +99,13 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("eksiam_write") else "BEGIN")
 
 
-def _sqlite_retryable(exc: DBAPIError) -> bool:
-    code = getattr(exc.orig, "sqlite_errorcode", None)
+def _driver_error(exc: BaseException) -> BaseException:
+    """The driver's own exception, also when SQLAlchemy wrapped it."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def _sqlite_retryable(exc: BaseException) -> bool:
+    code = getattr(_driver_error(exc), "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _SQLITE_BUSY
 
 
@@ -117,11 +132,13 @@ def _sqlite(url: URL) -> Backend:
         write_lock=write_lock,
         read_lock=write_lock if memory else nullcontext(),
         retryable=_sqlite_retryable,
+        begin_write="BEGIN IMMEDIATE",
+        begin_read="BEGIN",
     )
 
 
-def _postgresql_retryable(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in _PG_RETRY_STATES
+def _postgresql_retryable(exc: BaseException) -> bool:
+    return getattr(_driver_error(exc), "sqlstate", None) in _PG_RETRY_STATES
 
 
 def _postgresql(url: URL) -> Backend:
@@ -151,6 +168,7 @@ def _postgresql(url: URL) -> Backend:
         read_lock=nullcontext(),
         retryable=_postgresql_retryable,
         schema=schema,
+        remote=True,
     )
 
 

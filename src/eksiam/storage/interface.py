@@ -64,6 +64,8 @@ class UnitOfWork(Protocol):
 
 class Store(Protocol):
     url: str
+    remote: bool
+    """True when units of work wait on a network (PostgreSQL); False for a local file or memory."""
 
     def write(self, fn: Callable[[UnitOfWork], T]) -> T: ...
 

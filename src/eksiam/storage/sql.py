@@ -24,12 +24,12 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
-    Connection,
-    CursorResult,
-    Executable,
+    ClauseElement,
+    Dialect,
+    Engine,
     Integer,
     Select,
     and_,
@@ -38,7 +38,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 
 from eksiam.storage import migrations
 from eksiam.storage.backends import Backend, connect, describe
@@ -92,24 +93,63 @@ def _checked(**parts: str) -> dict[str, str]:
     return parts
 
 
+class Compiled:
+    """A statement compiled once for one dialect: its SQL text and how to lay out bind values.
+
+    Units of work run these on the driver's own cursor: SQLAlchemy's Connection layer (events,
+    result proxies, per-execute compiled-cache lookups) cost ten times what SQLite takes to answer a
+    point read, and every store call paid it.
+    """
+
+    __slots__ = ("sql", "_defaults", "_order")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        if "POSTCOMPILE" in self.sql:
+            raise StorageError(f"statement needs per-execution rendering: {self.sql!r}")
+        self._defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        self._order = tuple(getattr(compiled, "positiontup", None) or ()) if dialect.positional else None
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...] | Mapping[str, Any]:
+        values = {**self._defaults, **params} if self._defaults else params
+        return values if self._order is None else tuple(values[name] for name in self._order)
+
+
 class SqlUnitOfWork:
-    __slots__ = ("_conn", "_writable", "failure")
+    __slots__ = ("_cursor", "_compile", "_writable", "_driver_error", "failure")
 
-    def __init__(self, conn: Connection, *, writable: bool) -> None:
-        self._conn: Connection | None = conn
+    def __init__(
+        self,
+        cursor: Any,
+        compile_: Callable[[ClauseElement], Compiled],
+        driver_error: type[Exception],
+        *,
+        writable: bool,
+    ) -> None:
+        self._cursor: Any = cursor
+        self._compile = compile_
+        self._driver_error = driver_error
         self._writable = writable
-        self.failure: DBAPIError | None = None
+        self.failure: Exception | None = None
 
-    def _live(self) -> Connection:
-        if self._conn is None:
+    def _execute(self, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
+        cursor = self._cursor
+        if cursor is None:
             raise StorageError("this unit of work has ended; use the uow passed to the running fn")
-        return self._conn
-
-    def _execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
-        conn = self._live()
+        compiled = self._compile(statement)
         try:
-            return conn.execute(statement, params)
-        except DBAPIError as exc:
+            cursor.execute(compiled.sql, compiled.bind(params))
+        except self._driver_error as exc:
+            self.failure = exc
+            raise
+        return cursor
+
+    def _fetch(self, statement: ClauseElement, params: Mapping[str, Any], how: str) -> Any:
+        cursor = self._execute(statement, params)
+        try:
+            return cursor.fetchall() if how == "all" else cursor.fetchone()
+        except self._driver_error as exc:
             self.failure = exc
             raise
 
@@ -118,10 +158,10 @@ class SqlUnitOfWork:
             raise ReadOnly("Store.read gives a read-only unit of work; use Store.write to change records")
 
     def end(self) -> None:
-        self._conn = None
+        self._cursor = None
 
     def get(self, kind: str, account: str, key: str) -> Record | None:
-        row = self._execute(_GET, _checked(kind=kind, account=account, key=key)).first()
+        row = self._fetch(_GET, _checked(kind=kind, account=account, key=key), "one")
         return None if row is None else json.loads(row[0])
 
     def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
@@ -132,7 +172,7 @@ class SqlUnitOfWork:
         params = {**values, "data": json.dumps(data, separators=(",", ":"), allow_nan=False)}
         if not create:
             self._execute(_UPSERT, params)
-        elif self._execute(_CREATE, params).first() is None:  # RETURNING: INSERT rowcounts vary by driver
+        elif self._fetch(_CREATE, params, "one") is None:  # RETURNING: INSERT rowcounts vary by driver
             raise AlreadyExists(kind, account, key)
 
     def delete(self, kind: str, account: str, key: str) -> bool:
@@ -153,20 +193,20 @@ class SqlUnitOfWork:
         shape, params = _key_range(kind, account, prefix, after)
         if limit is not None:
             params["limit"] = limit
-        rows = self._execute(_range_query("list", *shape, limit=limit is not None), params)
+        rows = self._fetch(_range_query("list", *shape, limit=limit is not None), params, "all")
         return [(key, json.loads(data)) for key, data in rows]
 
     def count(self, kind: str, account: str, *, prefix: str = "") -> int:
         shape, params = _key_range(kind, account, prefix, None)
-        return int(self._execute(_range_query("count", *shape, limit=False), params).scalar_one())
+        return int(self._fetch(_range_query("count", *shape, limit=False), params, "one")[0])
 
     def accounts(self, kind: str) -> Iterator[str]:
         """Walks the index one distinct account at a time, so its cost follows accounts, not records."""
         found: list[str] = []
-        account = self._execute(_FIRST_ACCOUNT, _checked(kind=kind)).scalar()
-        while account is not None:
-            found.append(account)
-            account = self._execute(_NEXT_ACCOUNT, {"kind": kind, "after": account}).scalar()
+        row = self._fetch(_FIRST_ACCOUNT, _checked(kind=kind), "one")
+        while row is not None:
+            found.append(row[0])
+            row = self._fetch(_NEXT_ACCOUNT, {"kind": kind, "after": row[0]}, "one")
         return iter(found)
 
 
@@ -217,11 +257,22 @@ class SqlStore:
 
     def __init__(self, url: str, backend: Backend) -> None:
         self.url = url
+        self.remote = backend.remote
         self._backend = backend
         self._writing = threading.local()
+        self._dialect = backend.writer.dialect
+        self._driver_error = backend.driver_error
+        self._operational_error: type[Exception] = self._dialect.loaded_dbapi.OperationalError
+        self._compiled: dict[ClauseElement, Compiled] = {}
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
+
+    def _compile(self, statement: ClauseElement) -> Compiled:
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = Compiled(statement, self._dialect)
+        return compiled
 
     def write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         """See the module rules; a write started from inside another write's fn is refused, since it
@@ -237,31 +288,14 @@ class SqlStore:
     def _write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            committing = False
             try:
-                with backend.write_lock, backend.writer.connect() as conn, conn.begin():
-                    uow = SqlUnitOfWork(conn, writable=True)
-                    try:
-                        result = fn(uow)
-                        if uow.failure is not None:
-                            raise uow.failure
-                    finally:
-                        uow.end()
-                    committing = True
-                return result
-            except DBAPIError as exc:
-                if exc.connection_invalidated and committing:
-                    raise Unavailable(
-                        "the database connection failed during commit; the outcome is unknown"
-                    ) from exc
-                if not (backend.retryable(exc) or exc.connection_invalidated):
-                    if isinstance(exc, OperationalError):
-                        raise _unavailable(exc) from exc
-                    raise
+                with backend.write_lock:
+                    return self._transaction(backend.writer, backend.begin_write, fn, writable=True)
+            except _Retry as retry:
                 if attempt == MAX_ATTEMPTS:
                     raise Unavailable(
                         f"gave up after {MAX_ATTEMPTS} attempts that conflicted or lost the database"
-                    ) from exc
+                    ) from retry.cause
             time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -269,27 +303,97 @@ class SqlStore:
         backend = self._backend
         for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
             try:
-                with backend.read_lock, backend.reader.connect() as conn, conn.begin():
-                    uow = SqlUnitOfWork(conn, writable=False)
-                    try:
-                        return fn(uow)
-                    finally:
-                        uow.end()
-            except DBAPIError as exc:
-                if exc.connection_invalidated and attempt == 1:
-                    continue
-                if exc.connection_invalidated or isinstance(exc, OperationalError):
-                    raise _unavailable(exc) from exc
-                raise
+                with backend.read_lock:
+                    return self._transaction(backend.reader, backend.begin_read, fn, writable=False)
+            except _Retry as retry:
+                if attempt == 2 or not retry.disconnected:
+                    raise _unavailable(retry.cause) from retry.cause
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _transaction(
+        self, engine: Engine, begin: str | None, fn: Callable[[SqlUnitOfWork], T], *, writable: bool
+    ) -> T:
+        """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
+        raise. Conflicts and connections found dead before commit surface as ``_Retry``."""
+        try:
+            pooled = engine.raw_connection()
+        except DBAPIError as exc:  # the database cannot be reached at all
+            raise _unavailable(_orig(exc)) from exc
+        committing = False
+        try:
+            connection: Any = pooled.driver_connection
+            cursor = connection.cursor()
+            try:
+                if begin is not None:
+                    cursor.execute(begin)
+                uow = SqlUnitOfWork(cursor, self._compile, self._driver_error, writable=writable)
+                try:
+                    result = fn(uow)
+                    if uow.failure is not None:
+                        raise uow.failure
+                finally:
+                    uow.end()
+                committing = True
+                connection.commit()
+                return result
+            finally:
+                cursor.close()
+        except BaseException as exc:
+            replacement = self._failed(pooled, exc, committing=committing, writable=writable)
+            if replacement is exc:
+                raise
+            raise replacement from exc
+        finally:
+            pooled.close()
+
+    def _failed(
+        self, pooled: PoolProxiedConnection, exc: BaseException, *, committing: bool, writable: bool
+    ) -> BaseException:
+        """Clean up after a failed transaction and say what to raise (module rule 2)."""
+        cause = _orig(exc)
+        database_error = isinstance(cause, self._driver_error)
+        disconnected = database_error and self._dialect.is_disconnect(
+            cast(Any, cause), pooled.dbapi_connection, None
+        )
+        if disconnected:
+            pooled.invalidate(cause)
+        else:
+            try:
+                pooled.driver_connection.rollback()  # type: ignore[union-attr]
+            except Exception as failure:  # a connection that cannot roll back is not handed out again
+                pooled.invalidate(failure)
+                disconnected = database_error
+        if not database_error:
+            return exc
+        if disconnected and committing:
+            return Unavailable("the database connection failed during commit; the outcome is unknown")
+        if disconnected or (writable and self._backend.retryable(cause)):
+            return _Retry(cause, disconnected=disconnected)
+        if isinstance(cause, self._operational_error):
+            return _unavailable(cause)
+        return exc
 
     def close(self) -> None:
         for engine in self._backend.engines:
             engine.dispose()
 
 
-def _unavailable(exc: DBAPIError) -> Unavailable:
-    return Unavailable(f"the database failed: {type(exc.orig).__name__}")
+class _Retry(Exception):
+    """A transaction that may run again: it conflicted, or its connection was found dead."""
+
+    def __init__(self, cause: BaseException, *, disconnected: bool) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.disconnected = disconnected
+
+
+def _orig(exc: BaseException) -> BaseException:
+    """The driver's own exception, also when SQLAlchemy wrapped it."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    return Unavailable(f"the database failed: {type(exc).__name__}")
 
 
 def open_store(url: str) -> Store:
@@ -306,6 +410,7 @@ def open_store(url: str) -> Store:
         for engine in backend.engines:
             engine.dispose()
         if isinstance(exc, DBAPIError):
-            raise Unavailable(f"cannot open the store at {describe(url)}: {type(exc.orig).__name__}") from exc
+            failure = type(_orig(exc)).__name__
+            raise Unavailable(f"cannot open the store at {describe(url)}: {failure}") from exc
         raise
     return SqlStore(url, backend)

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from eksiam.offload import may_block
 from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation import views
 from eksiam.services.cloudformation.base import no_echo, parameter_list
@@ -69,6 +70,7 @@ class ChangeSets(Stacks, Updates):
         import_existing_resources: bool | None = None,
         deployment_mode: str | None = None,
     ) -> dict[str, Any]:
+        may_block()  # a stack operation runs many IAM transactions: not on the event loop
         if len(change_set_name) > 128 or _NAME.fullmatch(change_set_name) is None:
             raise ValidationError(
                 f"1 validation error detected: Value '{change_set_name}' at 'changeSetName' failed to "
@@ -282,6 +284,7 @@ class ChangeSets(Stacks, Updates):
         disable_rollback: bool | None = None,
         retain_except_on_create: bool | None = None,
     ) -> dict[str, Any]:
+        may_block()  # a stack operation runs many IAM transactions: not on the event loop
         record = self._change_set(ctx, change_set_name, stack_name)
         if record["Status"] != "CREATE_COMPLETE" or record["ExecutionStatus"] != "AVAILABLE":
             raise InvalidChangeSetStatus(

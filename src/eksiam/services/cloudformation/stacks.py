@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from eksiam.offload import may_block
 from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation import views
 from eksiam.services.cloudformation.base import CloudFormationBase, check_stack_name, no_echo, parameter_list
@@ -48,6 +49,7 @@ class Stacks(CloudFormationBase):
         enable_termination_protection: bool | None = None,
         retain_except_on_create: bool | None = None,
     ) -> dict[str, Any]:
+        may_block()  # a stack operation runs many IAM transactions: not on the event loop
         check_stack_name(stack_name)
         if disable_rollback and on_failure:
             raise ValidationError("You cannot specify both DisableRollback and OnFailure.")
@@ -126,6 +128,7 @@ class Stacks(CloudFormationBase):
         client_request_token: str | None = None,
         deletion_mode: str | None = None,
     ) -> dict[str, Any]:
+        may_block()  # a stack operation runs many IAM transactions: not on the event loop
         stack = self._find(ctx, stack_name)
         if stack is None or stack["StackStatus"] == _TERMINAL_DELETED:
             return {}  # DeleteStack of a stack that does not exist succeeds quietly

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eksiam.offload import may_block
 from eksiam.services.cloudformation.base import CloudFormationBase, no_echo, parameter_list
 from eksiam.services.cloudformation.errors import ValidationError
 from eksiam.services.cloudformation.template import Plan, Pseudo, prepare
@@ -49,6 +50,7 @@ class Updates(CloudFormationBase):
         client_request_token: str | None = None,
         retain_except_on_create: bool | None = None,
     ) -> dict[str, Any]:
+        may_block()  # a stack operation runs many IAM transactions: not on the event loop
         stack = self._require_stack(ctx, stack_name)
         self.check_updatable(stack)
         body, template = self.next_template(stack, template_body, template_url, use_previous_template)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from eksiam import ids
+from eksiam.offload import may_block
 from eksiam.services.context import CallContext
 from eksiam.services.eks import records as rec
 from eksiam.services.eks.access_entries import CLUSTER_ADMIN_POLICY, creator_principal, put_access_entry
@@ -118,6 +119,7 @@ class Clusters(EksBase):
             "deletion_protection": deletion_protection,
             "control_plane_scaling_config": control_plane_scaling_config,
         }
+        may_block()  # the cluster's issuer key is a 2048-bit RSA key generation
         self._check_name(name, "name")
         if version is not None and version not in SUPPORTED_VERSIONS:
             raise InvalidParameterException(f"unsupported Kubernetes version {version}", clusterName=name)

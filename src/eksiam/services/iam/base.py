@@ -15,10 +15,11 @@ from typing import Any, Protocol, TypeVar
 from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.services.context import CallContext
+from eksiam.services.iam.errors import NoSuchEntity
 from eksiam.services.iam.managed_policies import AwsManagedPolicies
 from eksiam.services.iam.quotas import Quotas
 from eksiam.services.iam.records import ManagedPolicyCatalog
-from eksiam.storage import Store, UnitOfWork
+from eksiam.storage import Record, Store, UnitOfWork
 
 T = TypeVar("T")
 
@@ -68,17 +69,25 @@ class IamBase:
 
     def _require_named(
         self, ctx: CallContext, action: str, kind: str, name: str, context: Mapping[str, Any] | None = None
-    ) -> None:
+    ) -> Record | None:
         """Authorize against the entity's ARN with its path (an unknown entity's ARN has path ``/``)
         and its tags as ``aws:ResourceTag/<key>`` (IAM User Guide, "Controlling access to IAM
-        resources" by tags)."""
-        if self.authorizer is None:
-            return
+        resources" by tags). Returns the record it read, so a read-only operation need not read it
+        again."""
         record = self._read(lambda uow: uow.get(kind, ctx.account, name.lower()))
-        arn = record["Arn"] if record else self._arn(ctx, kind, name)
-        values = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in (record or {}).get("Tags") or []}
-        values.update(context or {})
-        self.authorizer.require(ctx, f"iam:{action}", arn, values)
+        if self.authorizer is not None:
+            arn = record["Arn"] if record else self._arn(ctx, kind, name)
+            values = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in (record or {}).get("Tags") or []}
+            values.update(context or {})
+            self.authorizer.require(ctx, f"iam:{action}", arn, values)
+        return record
+
+    def _authorized_entity(self, ctx: CallContext, action: str, kind: str, name: str) -> Record:
+        """The user, group or role ``name`` once the caller may ``action`` it; NoSuchEntity after."""
+        record = self._require_named(ctx, action, kind, name)
+        if record is None:
+            raise NoSuchEntity.entity(kind, name)
+        return record
 
     def _arn(self, ctx: CallContext, kind: str, name: str, path: str = "/") -> str:
         return f"arn:{self.settings.partition}:iam::{ctx.account}:{kind}{path}{name}"

@@ -134,9 +134,7 @@ class Roles(IamBase):
 
     @validated
     def get_role(self, ctx: CallContext, *, role_name: str) -> dict[str, Any]:
-        self._require_named(ctx, "GetRole", r.ROLE, role_name)
-        role = self._read(lambda uow: lookup.find_entity(uow, ctx.account, r.ROLE, role_name))
-        return {"Role": views.role(role)}
+        return {"Role": views.role(self._authorized_entity(ctx, "GetRole", r.ROLE, role_name))}
 
     def _update(self, ctx: CallContext, role_name: str, action: str, change: Any) -> Record:
         self._require_named(ctx, action, r.ROLE, role_name)

@@ -111,9 +111,7 @@ class Users(IamBase):
             root = {"UserId": ctx.account, "Arn": f"arn:{self.settings.partition}:iam::{ctx.account}:root"}
             self._require(ctx, "GetUser", root["Arn"])
             return {"User": {**root, "CreateDate": ctx.now}}
-        self._require_named(ctx, "GetUser", r.USER, name)
-        user = self._read(lambda uow: lookup.find_entity(uow, ctx.account, r.USER, name))
-        return {"User": views.user(user)}
+        return {"User": views.user(self._authorized_entity(ctx, "GetUser", r.USER, name))}
 
     @validated
     def update_user(
