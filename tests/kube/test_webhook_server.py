@@ -494,7 +494,7 @@ def test_tls_files_must_exist_and_match(tmp_path):
     missing = runner.invoke(
         cli_app, ["webhook", "--tls-cert", str(tmp_path / "nope.crt"), "--tls-key", str(cert)]
     )
-    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.replace("│", " ").split())
     mismatched = runner.invoke(cli_app, ["webhook", "--tls-cert", str(cert), "--tls-key", str(other_key)])
     assert mismatched.exit_code == 2 and "cannot load --tls-cert/--tls-key" in " ".join(
         mismatched.output.split()

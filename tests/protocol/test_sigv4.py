@@ -80,7 +80,11 @@ def check(
 ) -> str:
     table = keys() if lookup is None else lookup
     verified, key = verify(
-        request, service=service, lookup=table.get, now=now or datetime.now(UTC), allowed_regions=regions
+        request,
+        service=service,
+        lookup=lambda akid, _token: table.get(akid),
+        now=now or datetime.now(UTC),
+        allowed_regions=regions,
     )
     assert key is table[verified.access_key_id]
     return verified.access_key_id

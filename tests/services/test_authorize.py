@@ -136,7 +136,6 @@ def _role_session(world: World, **session: Any) -> CallContext:
     record = {
         "AccessKeyId": creds.access_key_id,
         "SecretAccessKey": creds.secret_access_key,
-        "SessionToken": creds.session_token,
         "Expiration": (NOW + timedelta(hours=1)).isoformat(),
         "IssuedAt": NOW.isoformat(),
         "Type": "assumed-role",
@@ -150,8 +149,7 @@ def _role_session(world: World, **session: Any) -> CallContext:
         "SessionName": "s1",
         **session,
     }
-    world.store.write(lambda uow: sessions.store_sessions(uow, [record], NOW))
-    resolved = world.resolver.lookup(creds.access_key_id)
+    resolved = world.resolver.lookup(creds.access_key_id, world.resolver.tokens.seal(record))
     assert resolved is not None
     return context(caller=resolved.caller)
 

@@ -9,7 +9,7 @@ from tests.services.iam.conftest import ACCOUNT, NOW, OTHER_ACCOUNT, context
 from eksiam.clock import ManualClock
 from eksiam.config import Settings
 from eksiam.services import CallerKind, IamService
-from eksiam.services.credentials import CredentialResolver, ResolvedKey, root_caller
+from eksiam.services.credentials import CredentialResolver
 from eksiam.services.sts import sessions
 from eksiam.storage import Store
 
@@ -96,7 +96,6 @@ def _session(expires_in: timedelta) -> dict[str, object]:
     return {
         "AccessKeyId": creds.access_key_id,
         "SecretAccessKey": creds.secret_access_key,
-        "SessionToken": creds.session_token,
         "Expiration": (NOW + expires_in).isoformat(),
         "IssuedAt": NOW.isoformat(),
         "Type": "assumed-role",
@@ -110,23 +109,32 @@ def _session(expires_in: timedelta) -> dict[str, object]:
     }
 
 
-def test_session_keys_resolve_with_token_and_expiry_even_when_expired(store: Store) -> None:
+def test_session_keys_resolve_from_their_token_even_when_expired(store: Store) -> None:
+    creds = resolver(store)
     live, expired = _session(timedelta(hours=1)), _session(timedelta(hours=-1))
-    store.write(lambda uow: sessions.store_sessions(uow, [live, expired], NOW))
-    found = resolver(store).lookup(str(live["AccessKeyId"]))
+    live_token, expired_token = creds.tokens.seal(live), creds.tokens.seal(expired)
+    found = resolver(store).lookup(str(live["AccessKeyId"]), live_token)
     assert found is not None
-    assert found.session_token == live["SessionToken"]
+    assert found.secret_access_key == live["SecretAccessKey"]
+    assert found.session_token == live_token
     assert found.expiration == NOW + timedelta(hours=1)
     assert found.caller.kind is CallerKind.ASSUMED_ROLE
     assert found.caller.arn == live["Arn"] and found.caller.user_id == live["UserId"]
     assert found.caller.session is not None and found.caller.session["RoleName"] == "app"
-    old = resolver(store).lookup(str(expired["AccessKeyId"]))
+    old = resolver(store).lookup(str(expired["AccessKeyId"]), expired_token)
     assert old is not None and old.expiration is not None and old.expiration < NOW
 
 
-def test_registered_session_lookup_answers_keys_the_store_does_not_know(store: Store) -> None:
+def test_a_session_key_without_its_own_token_is_unknown(store: Store) -> None:
     creds = resolver(store)
-    other = ResolvedKey("ASIAFROMELSEWHERE000", "secret", root_caller(ACCOUNT), session_token="token")
-    creds.register_session_lookup(lambda akid: other if akid == other.access_key_id else None)
-    assert creds.lookup("ASIAFROMELSEWHERE000") is other
-    assert creds.lookup("ASIAOTHEROTHEROTHER0") is None
+    one, two = _session(timedelta(hours=1)), _session(timedelta(hours=1))
+    token_two = creds.tokens.seal(two)
+    assert creds.lookup(str(one["AccessKeyId"])) is None
+    assert creds.lookup(str(one["AccessKeyId"]), token_two) is None
+    assert creds.lookup(str(one["AccessKeyId"]), token_two[:-8] + "AAAAAAA=") is None
+
+
+def test_a_long_term_key_sent_with_a_token_is_unknown(store: Store) -> None:
+    creds = resolver(store, root_access_key_id=ROOT_KEY, root_secret_access_key=ROOT_SECRET)
+    token = creds.tokens.seal(_session(timedelta(hours=1)))
+    assert creds.lookup(ROOT_KEY, token) is None

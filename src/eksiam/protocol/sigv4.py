@@ -16,8 +16,9 @@ signature"; architecture.md 3.5):
    signs with (IAM and STS's global endpoint sign as us-east-1: callers pass ``allowed_regions``).
 4. Header-signed requests more than 15 minutes away from the server clock fail with AWS's exact
    "Signature expired" text; presigned URLs live for ``X-Amz-Expires`` seconds (at most 7 days).
-5. The key id is resolved through an injected ``lookup`` callable, so this module stays pure: no
-   storage, no clock of its own. Session keys must arrive with their ``X-Amz-Security-Token``.
+5. The key id and the request's ``X-Amz-Security-Token`` are resolved through an injected
+   ``lookup`` callable (a session's token carries the session), so this module stays pure: no
+   storage, no clock of its own. Session keys must arrive with their token.
 6. Signatures are compared with ``hmac.compare_digest``; derived signing keys are cached per
    (secret, date, region, service). Nothing here puts a secret, token or signature into an error.
 
@@ -204,7 +205,7 @@ def verify(
     request: RawRequest,
     *,
     service: str,
-    lookup: Callable[[str], K | None],
+    lookup: Callable[[str, str | None], K | None],
     now: datetime,
     allowed_regions: Collection[str] | None = None,
 ) -> tuple[Verified, K]:
@@ -218,7 +219,7 @@ def verify(
     sig = _from_query(query) if _is_presigned(query) else _from_header(values)
     _check_scope(sig, service, allowed_regions)
     signed_at = _check_time(sig, now)
-    key = lookup(sig.access_key_id)
+    key = lookup(sig.access_key_id, sig.security_token)
     if key is None:
         raise InvalidClientTokenId()
     if key.session_token is not None:

@@ -42,7 +42,7 @@ class ResolvedKey(SigningKey, Protocol):
     def caller(self) -> Caller: ...
 
 
-KeyLookup = Callable[[str], ResolvedKey | None]
+KeyLookup = Callable[[str, str | None], ResolvedKey | None]
 
 
 @lru_cache(maxsize=16)

@@ -12,12 +12,14 @@ Rules:
    runs on the event loop, which is cheaper than any thread handoff, unless the request raises
    ``Offload`` (offload.py: it is about to wait on a network or a long computation), and then
    again, from the start, in the runtime's worker pool; on PostgreSQL it always runs in the pool,
-   so that database round trips overlap.
+   so that database round trips overlap. Writes made on the loop are acknowledged only after a
+   group sync (group_sync.py) has made them durable.
 4. Every answered request is counted in metrics and written to the access log (access_log.py).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from json import dumps
@@ -32,22 +34,28 @@ from eksiam.server.lifespan import Runtime
 from eksiam.server.request_notes import RequestNotes, current_notes
 
 _ERROR_CODE = re.compile(rb"<Code>([^<]{1,128})</Code>")
+_NOT_DURABLE = "The request was processed but could not be made durable; check its effect and retry."
+log = logging.getLogger("eksiam.server")
 
 
-def unavailable(path: str) -> HttpResponse:
-    """503 while starting or stopping, in the shape the request looks like (Query at ``/``)."""
+def server_error(path: str, status: int, code: str, message: str) -> HttpResponse:
+    """An error of the server itself, in the shape the request looks like (Query at ``/``)."""
     rid = request_id()
-    message = "The server is starting or stopping; retry shortly."
     if path == "/":
         body = (
-            "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code>"
+            f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code>"
             f"<Message>{message}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
         ).encode()
         headers = [("Content-Type", "text/xml")]
     else:
         body = dumps({"message": message}).encode()
-        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ServiceUnavailable")]
-    return HttpResponse(503, [*headers, ("x-amzn-RequestId", rid)], body)
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+    return HttpResponse(status, [*headers, ("x-amzn-RequestId", rid)], body)
+
+
+def unavailable(path: str) -> HttpResponse:
+    """503 while starting or stopping."""
+    return server_error(path, 503, "ServiceUnavailable", "The server is starting or stopping; retry shortly.")
 
 
 def result_code(response: HttpResponse) -> str:
@@ -135,13 +143,22 @@ class AwsAsgiEndpoint:
         self, endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes
     ) -> HttpResponse:
         """On a local store, answer on the loop unless the request says it may block (rule 3)."""
-        if self._runtime.inline:
+        runtime = self._runtime
+        if runtime.inline:
             try:
-                with running_inline():
-                    return _handle(endpoint, request, notes)
+                with running_inline(), runtime.store.deferred_sync() as deferral:
+                    response = _handle(endpoint, request, notes)
             except Offload:
                 pass
-        return await self._runtime.workers.run(_handle, endpoint, request, notes)
+            else:
+                if deferral.pending:
+                    try:
+                        await runtime.group_sync.wait()
+                    except OSError:
+                        log.exception("could not sync the store; the request's writes may not be durable")
+                        return server_error(request.path, 500, "InternalFailure", _NOT_DURABLE)
+                return response
+        return await runtime.workers.run(_handle, endpoint, request, notes)
 
 
 def _handle(endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes) -> HttpResponse:

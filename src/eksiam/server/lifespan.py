@@ -18,6 +18,7 @@ from eksiam.clock import Clock
 from eksiam.config import Settings
 from eksiam.server.authentication import ResolvedKey
 from eksiam.server.dual_protocol import server_ssl_context
+from eksiam.server.group_sync import GroupSync
 from eksiam.server.metrics import Metrics
 from eksiam.server.mounts import MountPoint
 from eksiam.server.worker_pool import WorkerPool
@@ -61,6 +62,7 @@ class Runtime:
         self.mounted: list[tuple[str, ASGIApp]] = []
         self.on_ready: list[Callable[[Runtime], None]] = []
         self.ssl_context: ssl.SSLContext | None = None
+        self._group_sync: GroupSync | None = None
 
     @property
     def store(self) -> Store:
@@ -79,16 +81,23 @@ class Runtime:
         return {name: getattr(services, attr, None) for name, attr in SERVICE_ATTRIBUTES.items()}
 
     @property
+    def group_sync(self) -> GroupSync:
+        if self._group_sync is None:
+            raise RuntimeError("the runtime has not started")
+        return self._group_sync
+
+    @property
     def inline(self) -> bool:
         """Whether AWS requests run on the event loop first (offload.py): yes on a local store."""
         return not self.store.remote
 
-    def key_lookup(self, access_key_id: str) -> ResolvedKey | None:
-        resolved: ResolvedKey | None = self.services.credentials.lookup(access_key_id)
+    def key_lookup(self, access_key_id: str, session_token: str | None) -> ResolvedKey | None:
+        resolved: ResolvedKey | None = self.services.credentials.lookup(access_key_id, session_token)
         return resolved
 
     def start(self) -> None:
         self._store = open_store(self.settings.data_url)
+        self._group_sync = GroupSync(self._store.sync)
         self._services = build_services(self._store, self.clock, self.settings)
         self._services.credentials.ensure_root_credentials(self.settings.account_id)
         self.ssl_context = _tls_context(self._store, self.settings, self.clock)
@@ -100,6 +109,8 @@ class Runtime:
     def stop(self) -> None:
         self.ready = False
         self.workers.shutdown()
+        if self._group_sync is not None:
+            self._group_sync.shutdown()
         if self._store is not None:
             self._store.close()
             self._store = None

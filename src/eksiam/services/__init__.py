@@ -50,7 +50,7 @@ def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
         eks=eks,
         eks_auth=eks_auth,
         cloudformation=cloudformation,
-        credentials=CredentialResolver(store, settings, clock),
+        credentials=CredentialResolver(store, settings, clock, tokens=sts.tokens),
         authorizer=authorizer,
     )
 

@@ -16,10 +16,11 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from eksiam.services.iam import records as r
-from eksiam.storage.interface import Record, Store, UnitOfWork
+from eksiam.storage.interface import Deferral, Record, Store, UnitOfWork
 
 T = TypeVar("T")
 
@@ -106,6 +107,12 @@ class TrackedStore:
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T:
         return self.inner.read(fn)
+
+    def deferred_sync(self) -> AbstractContextManager[Deferral]:
+        return self.inner.deferred_sync()
+
+    def sync(self) -> None:
+        self.inner.sync()
 
     def close(self) -> None:
         self.inner.close()

@@ -7,8 +7,8 @@ Rules:
      ``EKSIAM_SECRET_ACCESS_KEY`` through Settings when both are set; otherwise generated once by
      ``ensure_root_credentials`` and kept with the data (kinds below), so a restart signs the same;
    - IAM user access keys (``access-key`` records of IAM core, records.py);
-   - STS session keys (``ASIA...``): ``sts-session`` records of the STS service (sts/sessions.py),
-     or whatever a function given to ``register_session_lookup`` answers.
+   - STS session keys (``ASIA...``): the session sealed in the request's security token
+     (sts/session_tokens.py); a session key without its token, or with another key's, is unknown.
 2. A key that is unknown, ``Inactive`` (IAM API reference, UpdateAccessKey: "Inactive ... cannot be
    used for API calls") or whose user no longer exists resolves to None, which the verifier turns
    into ``InvalidClientTokenId`` ("The security token included in the request is invalid"), as AWS
@@ -26,7 +26,6 @@ Kinds (``""`` = global)::
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +35,7 @@ from eksiam.config import Settings
 from eksiam.services.context import Caller, CallerKind
 from eksiam.services.iam import records as r
 from eksiam.services.sts import sessions
+from eksiam.services.sts.session_tokens import SessionTokens
 from eksiam.storage import AlreadyExists
 from eksiam.storage.interface import Record, Store, UnitOfWork
 
@@ -62,38 +62,46 @@ class RootCredentials:
     secret_access_key: str = field(repr=False)
 
 
-SessionLookup = Callable[[str], "ResolvedKey | None"]
-
-
 def root_caller(account: str, access_key_id: str | None = None, partition: str = "aws") -> Caller:
     return Caller(CallerKind.ROOT, f"arn:{partition}:iam::{account}:root", account, account, access_key_id)
 
 
 class CredentialResolver:
-    def __init__(self, store: Store, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        tokens: SessionTokens | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock or SystemClock()
-        self._session_lookups: list[SessionLookup] = []
+        self.tokens = tokens or SessionTokens(store)
 
-    def register_session_lookup(self, lookup: SessionLookup) -> None:
-        """Consult ``lookup`` for keys the store's ``sts-session`` records do not know."""
-        self._session_lookups.append(lookup)
-
-    def lookup(self, access_key_id: str) -> ResolvedKey | None:
+    def lookup(self, access_key_id: str, session_token: str | None = None) -> ResolvedKey | None:
+        """The key a request was signed with; ``session_token`` is its X-Amz-Security-Token."""
+        if session_token is not None:
+            return self._session_key(access_key_id, session_token)
         configured = self._configured_root()
         if configured is not None and hmac.compare_digest(
             access_key_id.encode(), configured.access_key_id.encode()
         ):
             return self._root_key(configured)
-        found = self.store.read(lambda uow: self._from_store(uow, access_key_id))
-        if found is not None:
-            return found
-        for session_lookup in self._session_lookups:
-            resolved = session_lookup(access_key_id)
-            if resolved is not None:
-                return resolved
-        return None
+        return self.store.read(lambda uow: self._from_store(uow, access_key_id))
+
+    def _session_key(self, access_key_id: str, session_token: str) -> ResolvedKey | None:
+        session = self.tokens.open(access_key_id, session_token)
+        if session is None:
+            return None
+        return ResolvedKey(
+            access_key_id,
+            session["SecretAccessKey"],
+            sessions.session_caller(session),
+            session_token=session_token,
+            expiration=sessions.session_expiration(session),
+        )
 
     def ensure_root_credentials(self, account: str | None = None) -> RootCredentials:
         """The account's root keys: from Settings for the default account, else generated once."""
@@ -141,15 +149,6 @@ class CredentialResolver:
         return ResolvedKey(root.access_key_id, root.secret_access_key, caller)
 
     def _from_store(self, uow: UnitOfWork, access_key_id: str) -> ResolvedKey | None:
-        session = sessions.find_session(uow, access_key_id)
-        if session is not None:
-            return ResolvedKey(
-                access_key_id,
-                session["SecretAccessKey"],
-                sessions.session_caller(session),
-                session_token=session["SessionToken"],
-                expiration=sessions.session_expiration(session),
-            )
         key = uow.get(r.ACCESS_KEY, r.GLOBAL_ACCOUNT, access_key_id)
         if key is not None:
             return _user_key(uow, key)

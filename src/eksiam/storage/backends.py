@@ -76,6 +76,7 @@ class Backend:
     begin_read: str | None = None
     schema: str | None = None
     remote: bool = False
+    wal_path: str | None = None
 
     @property
     def driver_error(self) -> type[Exception]:
@@ -134,6 +135,7 @@ def _sqlite(url: URL) -> Backend:
         retryable=_sqlite_retryable,
         begin_write="BEGIN IMMEDIATE",
         begin_read="BEGIN",
+        wal_path=None if memory else f"{database}-wal",
     )
 
 

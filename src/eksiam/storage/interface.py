@@ -18,12 +18,15 @@ Rules:
 5. Relations are records too: a key such as ``"<policy-arn>|role/<name>"`` under kind
    ``"attachment"`` is found again by ``list(..., prefix="<policy-arn>|")``. A prefix listing is an
    index range scan, so its cost does not grow with the number of other records.
-6. Once ``write`` returns, the change is durable (it survives a killed process or a power cut).
+6. Once ``write`` returns, the change is durable (it survives a killed process or a power cut),
+   except inside a ``deferred_sync`` scope, where it is durable once ``sync`` has returned: a server
+   acknowledges such writes only after that, and one sync serves every write made meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -62,6 +65,15 @@ class UnitOfWork(Protocol):
         ...
 
 
+class Deferral:
+    """One ``deferred_sync`` scope: ``pending`` turns True when a write committed without a sync."""
+
+    __slots__ = ("pending",)
+
+    def __init__(self) -> None:
+        self.pending = False
+
+
 class Store(Protocol):
     url: str
     remote: bool
@@ -70,5 +82,14 @@ class Store(Protocol):
     def write(self, fn: Callable[[UnitOfWork], T]) -> T: ...
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    def deferred_sync(self) -> AbstractContextManager[Deferral]:
+        """Within the scope, this thread's writes may commit before they are durable; whoever opened
+        it must call ``sync`` before acknowledging them when ``pending`` says so."""
+        ...
+
+    def sync(self) -> None:
+        """Make every write committed so far durable."""
+        ...
 
     def close(self) -> None: ...

@@ -12,7 +12,15 @@ Rules (the interface's rules, and how they hold here):
    and committing it would silently drop the write.
 3. Prefix listing is a key range ``prefix <= key < successor(prefix)`` (``_prefix_end``), an index
    range scan on both databases; ``LIKE`` would need escaping and, on PostgreSQL, a pattern index.
-4. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
+4. Deferred durability (``deferred_sync``, file SQLite only): inside the scope, write transactions
+   commit with ``synchronous=NORMAL``, which appends to the WAL without syncing it, and the scope
+   reports that a sync is due; ``sync`` then fsyncs the WAL file, making every commit before it as
+   durable as ``FULL`` would have (https://www.sqlite.org/pragma.html#pragma_synchronous: with
+   NORMAL the WAL is synced before each checkpoint and the database after it, so a commit is always
+   in a synced WAL or a synced database). The caller acknowledges nothing before ``sync`` returned;
+   one fsync then serves every commit made meanwhile (group commit). Every write transaction sets
+   its own ``synchronous`` first, so a pooled connection never carries NORMAL into a plain write.
+5. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
    including lone surrogates, round-trips; values must be JSON types (no datetimes, no NaN).
 """
 
@@ -20,10 +28,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -44,7 +54,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from eksiam.storage import migrations
 from eksiam.storage.backends import Backend, connect, describe
 from eksiam.storage.errors import AlreadyExists, ReadOnly, StorageError, Unavailable
-from eksiam.storage.interface import Record, Store
+from eksiam.storage.interface import Deferral, Record, Store
 from eksiam.storage.schema import records
 
 T = TypeVar("T")
@@ -260,10 +270,12 @@ class SqlStore:
         self.remote = backend.remote
         self._backend = backend
         self._writing = threading.local()
+        self._deferred = threading.local()
         self._dialect = backend.writer.dialect
         self._driver_error = backend.driver_error
         self._operational_error: type[Exception] = self._dialect.loaded_dbapi.OperationalError
         self._compiled: dict[ClauseElement, Compiled] = {}
+        self._begin_read: tuple[str, ...] = (backend.begin_read,) if backend.begin_read else ()
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
@@ -285,12 +297,47 @@ class SqlStore:
         finally:
             self._writing.active = False
 
+    @contextmanager
+    def deferred_sync(self) -> Iterator[Deferral]:
+        """Writes of this thread inside the scope commit without syncing (module rule 4)."""
+        deferral = Deferral()
+        if self._backend.wal_path is None:
+            yield deferral
+            return
+        outer = getattr(self._deferred, "current", None)
+        self._deferred.current = deferral
+        try:
+            yield deferral
+        finally:
+            self._deferred.current = outer
+
+    def sync(self) -> None:
+        """Make every write committed so far durable (module rule 4); blocks for one fsync."""
+        path = self._backend.wal_path
+        if path is None:
+            return
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # no WAL: the last connection checkpointed it into the database
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def _write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
+        deferral: Deferral | None = getattr(self._deferred, "current", None)
+        begin: tuple[str, ...] = (backend.begin_write,) if backend.begin_write else ()
+        if backend.wal_path is not None:
+            begin = (f"PRAGMA synchronous={'NORMAL' if deferral is not None else 'FULL'}", *begin)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with backend.write_lock:
-                    return self._transaction(backend.writer, backend.begin_write, fn, writable=True)
+                    result = self._transaction(backend.writer, begin, fn, writable=True)
+                if deferral is not None:
+                    deferral.pending = True
+                return result
             except _Retry as retry:
                 if attempt == MAX_ATTEMPTS:
                     raise Unavailable(
@@ -304,14 +351,14 @@ class SqlStore:
         for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
             try:
                 with backend.read_lock:
-                    return self._transaction(backend.reader, backend.begin_read, fn, writable=False)
+                    return self._transaction(backend.reader, self._begin_read, fn, writable=False)
             except _Retry as retry:
                 if attempt == 2 or not retry.disconnected:
                     raise _unavailable(retry.cause) from retry.cause
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transaction(
-        self, engine: Engine, begin: str | None, fn: Callable[[SqlUnitOfWork], T], *, writable: bool
+        self, engine: Engine, begin: Sequence[str], fn: Callable[[SqlUnitOfWork], T], *, writable: bool
     ) -> T:
         """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
         raise. Conflicts and connections found dead before commit surface as ``_Retry``."""
@@ -324,8 +371,8 @@ class SqlStore:
             connection: Any = pooled.driver_connection
             cursor = connection.cursor()
             try:
-                if begin is not None:
-                    cursor.execute(begin)
+                for statement in begin:
+                    cursor.execute(statement)
                 uow = SqlUnitOfWork(cursor, self._compile, self._driver_error, writable=writable)
                 try:
                     result = fn(uow)

@@ -6,7 +6,6 @@ import pytest
 from eksiam.errors import ServiceError
 from eksiam.oidc import issue_service_account_token
 from eksiam.services.oidc_issuers import IssuerRegistry
-from eksiam.services.sts import find_session
 
 
 @pytest.fixture
@@ -43,7 +42,9 @@ def test_pod_token_becomes_a_role_session_with_the_six_eks_tags(world, store, po
     assert answer["assumedRoleUser"]["arn"].startswith(
         "arn:aws:sts::123456789012:assumed-role/app-role/eks-demo-app-7d9f-"
     )
-    session = store.read(lambda uow: find_session(uow, answer["credentials"]["accessKeyId"]))
+    credentials = answer["credentials"]
+    session = world.services.credentials.tokens.open(credentials["accessKeyId"], credentials["sessionToken"])
+    assert session is not None
     tags = {t["Key"]: t["Value"] for t in session["Tags"]}
     assert tags == {
         "eks-cluster-arn": cluster["arn"],

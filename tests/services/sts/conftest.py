@@ -58,9 +58,9 @@ class World:
             source_ip=source_ip,
         )
 
-    def signed_by(self, access_key_id: str) -> CallContext:
+    def signed_by(self, access_key_id: str, session_token: str | None = None) -> CallContext:
         """The context a request signed with this key gets (as the server's authenticator builds it)."""
-        resolved = self.credentials.lookup(access_key_id)
+        resolved = self.credentials.lookup(access_key_id, session_token)
         assert resolved is not None, access_key_id
         return self.context(resolved.caller)
 
@@ -93,7 +93,8 @@ class World:
         return str(arn)
 
     def session(self, response: dict[str, Any]) -> CallContext:
-        return self.signed_by(response["Credentials"]["AccessKeyId"])
+        credentials = response["Credentials"]
+        return self.signed_by(credentials["AccessKeyId"], credentials["SessionToken"])
 
 
 @pytest.fixture

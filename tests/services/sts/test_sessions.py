@@ -1,17 +1,19 @@
-"""Session records: key ids that carry their account, and purging long-expired sessions."""
+"""Sessions: key ids that carry their account, and tokens that carry the session (session_tokens.py)."""
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from eksiam.services.sts import account_of_key_id, find_session
-from eksiam.services.sts.sessions import SESSION, SessionWriter, encode_key_id, store_sessions
-from eksiam.storage import AlreadyExists, Store
+from eksiam.services.sts import SessionTokens, account_of_key_id
+from eksiam.services.sts.session_tokens import TOKEN_KEY
+from eksiam.services.sts.sessions import encode_key_id
+from eksiam.storage import Store, open_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -29,49 +31,86 @@ def test_key_ids_of_another_shape_have_no_account(key_id: str) -> None:
     assert account_of_key_id(key_id) is None
 
 
-def record(akid: str, expires: datetime) -> dict[str, Any]:
-    return {"AccessKeyId": akid, "Expiration": expires.isoformat(), "Account": "123456789012"}
+def session(account: str = "123456789012", **extra: Any) -> dict[str, Any]:
+    return {
+        "AccessKeyId": encode_key_id("ASIA", account),
+        "SecretAccessKey": "secret/" + "x" * 33,
+        "Expiration": NOW.isoformat(),
+        "Account": account,
+        "SessionPolicies": ['{"Version":"2012-10-17","Statement":[]}'],
+        "Tags": [{"Key": "team", "Value": "ünïcode"}],
+        **extra,
+    }
 
 
-def test_sessions_expired_over_a_day_ago_are_purged_when_new_ones_are_written(store: Store) -> None:
-    old = record("ASIAB0000000000000OLD", NOW - timedelta(days=1, seconds=1))
-    recent = record("ASIAB0000000000000REC", NOW - timedelta(hours=23))
-    store.write(lambda uow: store_sessions(uow, [old, recent], NOW - timedelta(days=3)))
-    fresh = record("ASIAA0000000000000NEW", NOW + timedelta(hours=1))  # sorts before both
-    store.write(lambda uow: store_sessions(uow, [fresh], NOW))
-    kept = [key for key, _ in store.read(lambda uow: uow.list(SESSION, ""))]
-    assert kept == ["ASIAA0000000000000NEW", "ASIAB0000000000000REC"]
-    # A purged session is gone for good; a recently expired one still resolves (for ExpiredToken).
-    assert store.read(lambda uow: find_session(uow, "ASIAB0000000000000OLD")) is None
-    assert store.read(lambda uow: find_session(uow, "ASIAB0000000000000REC")) is not None
+def test_a_token_opens_to_its_session_and_holds_itself(store: Store) -> None:
+    tokens = SessionTokens(store)
+    issued = session()
+    token = tokens.seal(issued)
+    opened = tokens.open(issued["AccessKeyId"], token)
+    assert opened == {**issued, "SessionToken": token}
 
 
-def test_concurrent_sessions_are_all_committed_by_group_commit(store: Store) -> None:
-    writer = SessionWriter(store)
-    keys = [encode_key_id("ASIA", "123456789012") for _ in range(48)]
-    errors: list[BaseException] = []
+def test_nothing_is_stored_per_session(store: Store) -> None:
+    tokens = SessionTokens(store)
+    for _ in range(5):
+        tokens.seal(session())
+    kinds = store.read(lambda uow: [k for k in ("sts-session", TOKEN_KEY) if uow.count(k, "")])
+    assert kinds == [TOKEN_KEY]
 
-    def issue(akid: str) -> None:
-        try:
-            writer.write(record(akid, NOW + timedelta(hours=1)), NOW)
-        except BaseException as exc:
-            errors.append(exc)
 
-    threads = [threading.Thread(target=issue, args=(k,)) for k in keys]
+def test_a_token_opens_only_for_its_own_key_id(store: Store) -> None:
+    tokens = SessionTokens(store)
+    first, second = session(), session()
+    token = tokens.seal(first)
+    assert tokens.open(second["AccessKeyId"], token) is None
+
+
+def test_every_changed_byte_makes_the_token_unknown(store: Store) -> None:
+    tokens = SessionTokens(store)
+    issued = session()
+    raw = bytearray(base64.b64decode(tokens.seal(issued)))
+    for index in range(0, len(raw), 7):
+        tampered = bytearray(raw)
+        tampered[index] ^= 0x01
+        assert tokens.open(issued["AccessKeyId"], base64.b64encode(bytes(tampered)).decode()) is None
+
+
+NOT_OURS = base64.b64encode(b"\x02" + bytes(40)).decode()
+
+
+@pytest.mark.parametrize("token", ["", "not base64!", "AQ==", NOT_OURS, "é"])
+def test_malformed_tokens_are_no_session(store: Store, token: str) -> None:
+    assert SessionTokens(store).open("ASIAAAAAAAAAAAAAAAAA", token) is None
+
+
+def test_servers_on_one_store_share_the_key(store: Store) -> None:
+    issued = session()
+    token = SessionTokens(store).seal(issued)
+    assert SessionTokens(store).open(issued["AccessKeyId"], token) is not None
+
+
+def test_another_store_cannot_open_the_token(store: Store, tmp_path: Any) -> None:
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        issued = session()
+        assert SessionTokens(other).open(issued["AccessKeyId"], SessionTokens(store).seal(issued)) is None
+    finally:
+        other.close()
+
+
+def test_threads_racing_to_create_the_key_agree_on_one(store: Store) -> None:
+    sealers = [SessionTokens(store) for _ in range(6)]
+    issued = [session() for _ in sealers]
+    tokens: list[str] = [""] * len(sealers)
+
+    def seal(i: int) -> None:
+        tokens[i] = sealers[i].seal(issued[i])
+
+    threads = [threading.Thread(target=seal, args=(i,)) for i in range(len(sealers))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
-    stored = {key for key, _ in store.read(lambda uow: uow.list(SESSION, ""))}
-    assert stored == set(keys)
-
-
-def test_a_failed_commit_fails_the_sessions_it_carried(store: Store) -> None:
-    writer = SessionWriter(store)
-    taken = encode_key_id("ASIA", "123456789012")
-    writer.write(record(taken, NOW + timedelta(hours=1)), NOW)
-    with pytest.raises(AlreadyExists):
-        writer.write(record(taken, NOW + timedelta(hours=2)), NOW)
-    stored = store.read(lambda uow: find_session(uow, taken))
-    assert stored is not None and stored["Expiration"] == (NOW + timedelta(hours=1)).isoformat()
+    reader = SessionTokens(store)
+    assert all(reader.open(s["AccessKeyId"], t) is not None for s, t in zip(issued, tokens, strict=True))

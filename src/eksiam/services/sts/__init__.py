@@ -17,19 +17,13 @@ from eksiam.services.sts.errors import (
 )
 from eksiam.services.sts.jwks import IdpUnreachable, JwksSource, NoRemoteIssuers
 from eksiam.services.sts.service import StsService
-from eksiam.services.sts.sessions import (
-    SESSION,
-    account_of_key_id,
-    find_session,
-    session_caller,
-    session_expiration,
-)
+from eksiam.services.sts.session_tokens import SessionTokens
+from eksiam.services.sts.sessions import account_of_key_id, session_caller, session_expiration
 from eksiam.services.sts.trust import TrustDecider
 from eksiam.services.sts.web_tokens import CLOCK_SKEW, WebToken, check_times, parse_token, verify_signature
 
 __all__ = [
     "CLOCK_SKEW",
-    "SESSION",
     "AccessDenied",
     "ExpiredTokenException",
     "IDPCommunicationError",
@@ -41,6 +35,7 @@ __all__ = [
     "MalformedPolicyDocument",
     "NoRemoteIssuers",
     "PackedPolicyTooLarge",
+    "SessionTokens",
     "StsError",
     "StsService",
     "TrustDecider",
@@ -50,7 +45,6 @@ __all__ = [
     "authorization_document",
     "check_times",
     "encode_authorization_message",
-    "find_session",
     "parse_token",
     "session_caller",
     "session_expiration",

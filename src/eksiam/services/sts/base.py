@@ -1,8 +1,8 @@
 """State the STS operation families share, and the one way a role session comes into being.
 
 Every operation that creates a role session (AssumeRole, AssumeRoleWithWebIdentity, and the service
-sessions EKS Pod Identity asks for) ends in ``_issue``: one transaction that re-reads nothing but
-writes the session record, so a retried transaction leaves exactly one session behind.
+sessions EKS Pod Identity asks for) ends in ``_issue``, which seals the session into its token
+(session_tokens.py) and writes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from eksiam.services.authorize import Authorizer
 from eksiam.services.context import CallContext
 from eksiam.services.sts.issuer_keys import LocalIssuerKeys
 from eksiam.services.sts.jwks import JwksSource, NoRemoteIssuers
-from eksiam.services.sts.sessions import NewCredentials, SessionWriter
+from eksiam.services.sts.session_tokens import SessionTokens
+from eksiam.services.sts.sessions import NewCredentials
 from eksiam.services.sts.trust import TrustDecider
 from eksiam.storage.interface import Record, Store, UnitOfWork
 
@@ -76,13 +77,14 @@ class StsBase:
         *,
         authorizer: TrustDecider | None = None,
         jwks: JwksSource | None = None,
+        tokens: SessionTokens | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.authorizer: TrustDecider = authorizer or Authorizer(store, settings)
         self.jwks: JwksSource = jwks or NoRemoteIssuers()
-        self.sessions = SessionWriter(store)
+        self.tokens = tokens or SessionTokens(store)
         self.local_issuers = LocalIssuerKeys(store)
 
     def use_jwks_source(self, jwks: JwksSource) -> None:
@@ -98,7 +100,6 @@ class StsBase:
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "SessionToken": creds.session_token,
             "IssuedAt": now.isoformat(),
             "Expiration": (now + timedelta(seconds=spec.duration)).replace(microsecond=0).isoformat(),
             "Type": "assumed-role",
@@ -119,7 +120,7 @@ class StsBase:
             "WebIdentity": dict(spec.web_identity) if spec.web_identity else None,
             "MfaPresent": False,
         }
-        self.sessions.write(record, now)
+        record["SessionToken"] = self.tokens.seal(record)
         return record
 
 

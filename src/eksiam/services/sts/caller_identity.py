@@ -26,7 +26,6 @@ from eksiam.services.sts.sessions import (
     NewCredentials,
     account_of_key_id,
     credentials_view,
-    find_session,
 )
 from eksiam.storage.interface import Record, UnitOfWork
 
@@ -44,12 +43,10 @@ class CallerIdentityOperations(StsBase):
         return {"UserId": caller.user_id, "Account": caller.account, "Arn": caller.arn}
 
     def get_access_key_info(self, ctx: CallContext, *, access_key_id: str) -> dict[str, Any]:
-        """The account owning a key id: stored keys first, then the account bits AWS key ids carry."""
+        """The account owning a key id: IAM's stored keys first, then the account bits AWS key ids
+        carry (every session key id has them, sessions.py rule 4)."""
 
         def owner(uow: UnitOfWork) -> str | None:
-            session = find_session(uow, access_key_id)
-            if session is not None:
-                return str(session["Account"])
             key = uow.get(ACCESS_KEY, "", access_key_id)
             return str(key["Account"]) if key is not None else None
 
@@ -93,7 +90,6 @@ class CallerIdentityOperations(StsBase):
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "SessionToken": creds.session_token,
             "IssuedAt": now.isoformat(),
             "Expiration": (now + timedelta(seconds=duration)).replace(microsecond=0).isoformat(),
             "Type": "session-token",
@@ -111,5 +107,5 @@ class CallerIdentityOperations(StsBase):
             "WebIdentity": None,
             "MfaPresent": False,
         }
-        self.sessions.write(record, now)
+        record["SessionToken"] = self.tokens.seal(record)
         return {"Credentials": credentials_view(record)}

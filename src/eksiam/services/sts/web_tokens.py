@@ -111,7 +111,7 @@ def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None
     if not candidates:
         raise InvalidIdentityToken.no_key()
     for jwk in candidates:
-        key = _verification_key(json.dumps(dict(jwk), sort_keys=True))
+        key = _verification_key(tuple((name, jwk.get(name)) for name in _PUBLIC_MEMBERS))
         try:
             if jws.validate_compact(token.compact, key, [alg]):
                 return
@@ -120,11 +120,13 @@ def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None
     raise InvalidIdentityToken.bad_signature()
 
 
+_PUBLIC_MEMBERS = ("kty", "n", "e", "crv", "x", "y")
+
+
 @lru_cache(maxsize=1024)
-def _verification_key(jwk_json: str) -> Key:
-    data = json.loads(jwk_json)
-    public = {k: v for k, v in data.items() if k in ("kty", "n", "e", "crv", "x", "y")}
-    return import_key(public)
+def _verification_key(members: tuple[tuple[str, Any], ...]) -> Key:
+    """Imported once per distinct public key (the JWK's public members are the cache key)."""
+    return import_key({name: value for name, value in members if value is not None})
 
 
 def matched_audience(token: WebToken, client_ids: Sequence[str]) -> str:
