@@ -28,7 +28,14 @@ _SECRET_CHARS = string.ascii_letters + string.digits + "+/"
 
 
 def _random(chars: str, n: int) -> str:
-    return "".join(secrets.choice(chars) for _ in range(n))
+    """``n`` characters drawn uniformly from ``chars``: one random number in base ``len(chars)``."""
+    base = len(chars)
+    value = secrets.randbelow(base**n)
+    out = []
+    for _ in range(n):
+        value, digit = divmod(value, base)
+        out.append(chars[digit])
+    return "".join(out)
 
 
 def unique_id(kind: str) -> str:
