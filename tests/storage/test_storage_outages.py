@@ -11,12 +11,9 @@ ACCOUNT = "123456789012"
 
 
 def _kill_pooled_connections(store: Store, postgres_url: str) -> int:
-    """Terminate the server side of every connection in the store's pools; how many there were."""
-    pids = []
-    for engine in store._backend.engines:  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            pids.append(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-            conn.rollback()
+    """Terminate the server side of every idle connection the store keeps; how many there were."""
+    idle = store._idle.values()  # type: ignore[attr-defined]
+    pids = [pooled.driver_connection.info.backend_pid for stack in idle for pooled in stack]
     admin = sqlalchemy.create_engine(postgres_url, poolclass=sqlalchemy.NullPool)
     with admin.begin() as conn:
         for pid in pids:
@@ -30,6 +27,7 @@ def test_dead_pooled_connections_are_replaced_transparently(postgres_schema_url:
     try:
         admin_url = postgres_schema_url.split("?")[0]
         store.write(lambda uow: uow.put("role", ACCOUNT, "before", {"v": 1}))
+        assert store.read(lambda uow: uow.count("role", ACCOUNT)) == 1
         assert _kill_pooled_connections(store, admin_url) == 2
         store.write(lambda uow: uow.put("role", ACCOUNT, "after", {"v": 2}))
         assert store.read(lambda uow: uow.count("role", ACCOUNT)) == 2

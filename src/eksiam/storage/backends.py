@@ -28,7 +28,9 @@ PostgreSQL (https://www.postgresql.org/docs/current/transaction-iso.html):
 7. ``write`` runs at SERIALIZABLE: a read-modify-write or a "count then insert" that races another
    fails with SQLSTATE 40001 (or 40P01 for a deadlock) and is retried by the store.
 8. ``read`` runs at REPEATABLE READ, READ ONLY: one snapshot, never a serialization failure.
-9. ``?schema=<name>`` keeps a store inside its own schema (created when missing) through
+9. Pools do not roll back connections they take back: every unit of work ends its transaction
+   itself (commit, rollback, or the connection is discarded), so the reset would be a wasted call.
+10. ``?schema=<name>`` keeps a store inside its own schema (created when missing) through
    ``search_path``, so test runs sharing one server never see each other's records.
 """
 
@@ -114,7 +116,7 @@ def _sqlite(url: URL) -> Backend:
     database = url.database or ""
     memory = database in ("", ":memory:")
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
-    options: dict[str, Any] = {"connect_args": connect_args}
+    options: dict[str, Any] = {"connect_args": connect_args, "pool_reset_on_return": None}
     if memory:
         options["poolclass"] = StaticPool
     else:
@@ -156,6 +158,7 @@ def _postgresql(url: URL) -> Backend:
             isolation_level=isolation_level,
             pool_size=4,
             max_overflow=12,
+            pool_reset_on_return=None,
             connect_args={"connect_timeout": 10, "options": options},
         )
 

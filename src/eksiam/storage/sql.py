@@ -20,7 +20,11 @@ Rules (the interface's rules, and how they hold here):
    in a synced WAL or a synced database). The caller acknowledges nothing before ``sync`` returned;
    one fsync then serves every commit made meanwhile (group commit). Every write transaction sets
    its own ``synchronous`` first, so a pooled connection never carries NORMAL into a plain write.
-5. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
+5. Units of work take connections from a small stack of their own (last in, first out) before the
+   pool: a connection that ended its transaction goes back on the stack, so a request does not pay
+   the pool's checkout and checkin, and a hot connection keeps its SQLite page cache. Invalidated
+   connections, and any beyond ``IDLE_CONNECTIONS``, go back to the pool.
+6. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
    including lone surrogates, round-trips; values must be JSON types (no datetimes, no NaN).
 """
 
@@ -49,7 +53,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 
 from eksiam.storage import migrations
 from eksiam.storage.backends import Backend, connect, describe
@@ -59,6 +63,8 @@ from eksiam.storage.schema import records
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 40
+IDLE_CONNECTIONS = 16
+"""Connections a store keeps checked out between units of work (module rule 5)."""
 BACKOFF_BASE_S = 0.001
 BACKOFF_CAP_S = 0.05
 
@@ -276,6 +282,7 @@ class SqlStore:
         self._operational_error: type[Exception] = self._dialect.loaded_dbapi.OperationalError
         self._compiled: dict[ClauseElement, Compiled] = {}
         self._begin_read: tuple[str, ...] = (backend.begin_read,) if backend.begin_read else ()
+        self._idle: dict[Pool, list[PoolProxiedConnection]] = {e.pool: [] for e in backend.engines}
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
@@ -362,10 +369,14 @@ class SqlStore:
     ) -> T:
         """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
         raise. Conflicts and connections found dead before commit surface as ``_Retry``."""
+        idle = self._idle[engine.pool]
         try:
-            pooled = engine.raw_connection()
-        except DBAPIError as exc:  # the database cannot be reached at all
-            raise _unavailable(_orig(exc)) from exc
+            pooled = idle.pop()
+        except IndexError:
+            try:
+                pooled = engine.raw_connection()
+            except DBAPIError as exc:  # the database cannot be reached at all
+                raise _unavailable(_orig(exc)) from exc
         committing = False
         try:
             connection: Any = pooled.driver_connection
@@ -391,7 +402,10 @@ class SqlStore:
                 raise
             raise replacement from exc
         finally:
-            pooled.close()
+            if pooled.is_valid and len(idle) < IDLE_CONNECTIONS:
+                idle.append(pooled)
+            else:
+                pooled.close()
 
     def _failed(
         self, pooled: PoolProxiedConnection, exc: BaseException, *, committing: bool, writable: bool
@@ -421,6 +435,9 @@ class SqlStore:
         return exc
 
     def close(self) -> None:
+        for idle in self._idle.values():
+            while idle:
+                idle.pop().close()
         for engine in self._backend.engines:
             engine.dispose()
 
