@@ -2,9 +2,9 @@
 
 Requests on a local store run on the loop inside ``Store.deferred_sync`` (storage/sql.py rule 4):
 their writes commit without syncing, and the response waits here for a ``Store.sync`` that began
-after the commit. While one sync runs, requests that committed meanwhile wait together for the next
-one, so a burst of writes costs two fsyncs, not one each (CreateRole/DeleteRole in
-benchmarks/server.py).
+after the commit. A sync starts at the end of the loop step that asked for it, so every request
+answered in that step shares it; while it runs, requests that commit meanwhile wait together for
+the next one (CreateRole/DeleteRole in benchmarks/server.py).
 
 Rules:
 
@@ -28,31 +28,31 @@ class GroupSync:
     def __init__(self, sync: Callable[[], None]) -> None:
         self._sync = sync
         self._pool = WorkerPool(1, "eksiam-sync")
-        self._running: asyncio.Future[None] | None = None
         self._next: asyncio.Future[None] | None = None
+        self._running = False
 
     async def wait(self) -> None:
         """Return once everything committed before this call is durable (rule 1)."""
-        if self._running is None:
-            self._running = self._start()
-            await asyncio.shield(self._running)
-            return
-        if self._next is None:  # the running sync may have begun before our commit: take the next
-            self._next = asyncio.get_running_loop().create_future()
-        await asyncio.shield(self._next)
-
-    def _start(self) -> asyncio.Future[None]:
-        running = asyncio.ensure_future(self._pool.run(self._sync))
-        running.add_done_callback(self._finished)
-        return running
-
-    def _finished(self, done: asyncio.Future[None]) -> None:
-        following, self._next = self._next, None
+        following = self._next
         if following is None:
-            self._running = None
+            loop = asyncio.get_running_loop()
+            following = self._next = loop.create_future()
+            if not self._running:
+                loop.call_soon(self._start)  # after this loop step: its other commits ride along
+        await asyncio.shield(following)
+
+    def _start(self) -> None:
+        target, self._next = self._next, None
+        if target is None:
             return
-        self._running = self._start()
-        self._running.add_done_callback(lambda result: _copy(result, following))
+        self._running = True
+        running = asyncio.ensure_future(self._pool.run(self._sync))
+        running.add_done_callback(lambda done: self._finished(done, target))
+
+    def _finished(self, done: asyncio.Future[None], target: asyncio.Future[None]) -> None:
+        _copy(done, target)
+        self._running = False
+        self._start()
 
     def shutdown(self) -> None:
         self._pool.shutdown()

@@ -19,7 +19,8 @@ Rules (the interface's rules, and how they hold here):
    NORMAL the WAL is synced before each checkpoint and the database after it, so a commit is always
    in a synced WAL or a synced database). The caller acknowledges nothing before ``sync`` returned;
    one fsync then serves every commit made meanwhile (group commit). Every write transaction sets
-   its own ``synchronous`` first, so a pooled connection never carries NORMAL into a plain write.
+   its ``synchronous`` level before it begins (when the connection's differs), so a pooled
+   connection never carries NORMAL into a plain write.
 5. Units of work take connections from a small stack of their own (last in, first out) before the
    pool: a connection that ended its transaction goes back on the stack, so a request does not pay
    the pool's checkout and checkin, and a hot connection keeps its SQLite page cache. Invalidated
@@ -336,12 +337,13 @@ class SqlStore:
         backend = self._backend
         deferral: Deferral | None = getattr(self._deferred, "current", None)
         begin: tuple[str, ...] = (backend.begin_write,) if backend.begin_write else ()
-        if backend.wal_path is not None:
-            begin = (f"PRAGMA synchronous={'NORMAL' if deferral is not None else 'FULL'}", *begin)
+        synchronous = None if backend.wal_path is None else "NORMAL" if deferral is not None else "FULL"
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with backend.write_lock:
-                    result = self._transaction(backend.writer, begin, fn, writable=True)
+                    result = self._transaction(
+                        backend.writer, begin, fn, writable=True, synchronous=synchronous
+                    )
                 if deferral is not None:
                     deferral.pending = True
                 return result
@@ -365,10 +367,18 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _transaction(
-        self, engine: Engine, begin: Sequence[str], fn: Callable[[SqlUnitOfWork], T], *, writable: bool
+        self,
+        engine: Engine,
+        begin: Sequence[str],
+        fn: Callable[[SqlUnitOfWork], T],
+        *,
+        writable: bool,
+        synchronous: str | None = None,
     ) -> T:
         """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
-        raise. Conflicts and connections found dead before commit surface as ``_Retry``."""
+        raise. Conflicts and connections found dead before commit surface as ``_Retry``.
+        ``synchronous`` is the SQLite sync level the commit must have (rule 4); the connection's
+        current level is remembered in its ``info``, so the PRAGMA runs only when it changes."""
         idle = self._idle[engine.pool]
         try:
             pooled = idle.pop()
@@ -382,6 +392,9 @@ class SqlStore:
             connection: Any = pooled.driver_connection
             cursor = connection.cursor()
             try:
+                if synchronous is not None and pooled.info.get("synchronous") != synchronous:
+                    cursor.execute(f"PRAGMA synchronous={synchronous}")
+                    pooled.info["synchronous"] = synchronous
                 for statement in begin:
                     cursor.execute(statement)
                 uow = SqlUnitOfWork(cursor, self._compile, self._driver_error, writable=writable)

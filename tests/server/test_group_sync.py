@@ -1,0 +1,133 @@
+"""GroupSync (server/group_sync.py): a waiter is released only by a sync that began after it asked,
+waiters of one loop step share one sync, and a failed sync fails its waiters."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from botocore.config import Config
+from tests.server.conftest import LiveApp
+
+from eksiam.server.group_sync import GroupSync
+
+
+class Gate:
+    """A sync that records when it starts and waits until the test opens it."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.started: list[float] = []
+        self.release = threading.Event()
+        self.fail = fail
+
+    def __call__(self) -> None:
+        self.started.append(time.monotonic())
+        self.release.wait(5)
+        self.release.clear()
+        if self.fail:
+            raise OSError("disk on fire")
+
+
+def test_waiters_of_one_step_share_one_sync() -> None:
+    gate = Gate()
+    sync = GroupSync(gate)
+
+    async def main() -> None:
+        waiters = [asyncio.ensure_future(sync.wait()) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        assert len(gate.started) == 1 and not any(w.done() for w in waiters)
+        gate.release.set()
+        await asyncio.gather(*waiters)
+        assert len(gate.started) == 1
+
+    try:
+        asyncio.run(main())
+    finally:
+        gate.release.set()
+        sync.shutdown()
+
+
+def test_a_waiter_that_arrives_during_a_sync_waits_for_the_next() -> None:
+    gate = Gate()
+    sync = GroupSync(gate)
+
+    async def main() -> None:
+        first = asyncio.ensure_future(sync.wait())
+        await asyncio.sleep(0.05)  # the first sync is running now
+        asked = time.monotonic()
+        second = asyncio.ensure_future(sync.wait())
+        await asyncio.sleep(0.02)
+        gate.release.set()
+        await first
+        assert not second.done()  # the running sync began before the second asked
+        await asyncio.sleep(0.05)
+        assert len(gate.started) == 2 and gate.started[1] >= asked
+        gate.release.set()
+        await second
+
+    try:
+        asyncio.run(main())
+    finally:
+        gate.release.set()
+        sync.shutdown()
+
+
+def test_a_failed_sync_fails_its_waiters() -> None:
+    gate = Gate(fail=True)
+    sync = GroupSync(gate)
+
+    async def main() -> None:
+        waiters = [asyncio.ensure_future(sync.wait()) for _ in range(3)]
+        await asyncio.sleep(0.02)
+        gate.release.set()
+        results = await asyncio.gather(*waiters, return_exceptions=True)
+        assert all(isinstance(r, OSError) for r in results)
+
+    try:
+        asyncio.run(main())
+    finally:
+        sync.shutdown()
+
+
+def test_a_write_is_answered_only_after_the_sync(live_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the server: CreateRole's response waits for Store.sync; GetRole's does not."""
+    gate = Gate()
+    real_sync = live_app.app.runtime.store.sync
+
+    def gated() -> None:
+        gate()
+        real_sync()
+
+    monkeypatch.setattr(live_app.app.runtime.group_sync, "_sync", gated)
+    iam = live_app.client("iam")
+    trust = '{"Version":"2012-10-17","Statement":[]}'
+    done = threading.Event()
+    thread = threading.Thread(
+        target=lambda: (iam.create_role(RoleName="synced", AssumeRolePolicyDocument=trust), done.set())
+    )
+    thread.start()
+    try:
+        assert not done.wait(0.5)  # committed, but not acknowledged before the sync
+        assert len(gate.started) == 1
+        assert live_app.client("iam").get_role(RoleName="synced")["Role"]["RoleName"] == "synced"
+        gate.release.set()
+        assert done.wait(5)
+    finally:
+        gate.release.set()
+        thread.join(5)
+
+
+def test_sync_failure_answers_an_error_not_success(
+    live_app: LiveApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise OSError("fsync failed")
+
+    monkeypatch.setattr(live_app.app.runtime.group_sync, "_sync", broken)
+    iam = live_app.client("iam", config=Config(retries={"max_attempts": 0}))
+    with pytest.raises(iam.exceptions.ClientError) as caught:
+        iam.create_role(RoleName="unsure", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
