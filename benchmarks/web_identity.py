@@ -14,8 +14,8 @@ Timed, with the load generator of ``benchmarks/server.py`` (raw keep-alive HTTP/
   key (looked up in the store on every request), for reference;
 - ``sts:AssumeRoleWithWebIdentity``: unsigned requests cycling through the tokens; each one is
   parsed, its RS256 signature verified against the issuer's published keys, its audience and times
-  checked, the trust policy evaluated, and a new session (ASIA key, secret, token) written durably
-  to the store before the response is sent.
+  checked, the trust policy evaluated, and a new session (ASIA key, secret, and a token that carries
+  the sealed session) issued; nothing is written per session.
 
 Output ends with these lines (target: ratio at least 0.5):
 

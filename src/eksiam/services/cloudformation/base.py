@@ -14,6 +14,7 @@ from typing import Any
 
 from eksiam.clock import Clock
 from eksiam.config import Settings
+from eksiam.offload import may_block
 from eksiam.services.cloudformation import capabilities
 from eksiam.services.cloudformation import records as r
 from eksiam.services.cloudformation.engine import StackRun
@@ -79,6 +80,7 @@ class CloudFormationBase:
         return record
 
     def _template(self, body: str | None, url: str | None) -> tuple[str, dict[str, Any]]:
+        may_block()  # decoding and linting run cfn-lint: seconds to import, long to run
         if url is not None and body is not None:
             raise ValidationError("Exactly one of TemplateBody or TemplateUrl must be specified.")
         if url is not None:
