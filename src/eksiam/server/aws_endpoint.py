@@ -154,7 +154,7 @@ class AwsAsgiEndpoint:
                 if deferral.pending:
                     try:
                         await runtime.group_sync.wait()
-                    except OSError:
+                    except Exception:  # the writes are committed but may not be durable
                         log.exception("could not sync the store; the request's writes may not be durable")
                         return server_error(request.path, 500, "InternalFailure", _NOT_DURABLE)
                 return response

@@ -130,7 +130,7 @@ class Compiled:
 
     def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...] | Mapping[str, Any]:
         values = {**self._defaults, **params} if self._defaults else params
-        return values if self._order is None else tuple(values[name] for name in self._order)
+        return values if self._order is None else tuple(map(values.__getitem__, self._order))
 
 
 class SqlUnitOfWork:
