@@ -95,7 +95,9 @@ class EksiamApp:
         runtime.start()
 
     def _attach(self, runtime: Runtime) -> None:
-        authenticator = Authenticator(runtime.key_lookup, runtime.settings, runtime.clock)
+        authenticator = Authenticator(
+            runtime.key_lookup, runtime.settings, runtime.clock, key_used=runtime.services.usage.key_used
+        )
         self._aws.attach(AwsEndpoint(runtime.services_by_name(), authenticator))
         self._router.routes.extend(Mount(prefix, app=app) for prefix, app in runtime.mounted)
 

@@ -20,6 +20,7 @@ REST-JSON services name the signature failures differently from Query ones (EKS 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
 
@@ -30,7 +31,7 @@ from eksiam.config import Settings
 from eksiam.errors import DynamicError
 from eksiam.protocol import HttpRequest, RoutedOperation, SigningKey, SigV4Error, verify
 from eksiam.server.request_notes import current_notes
-from eksiam.services import CallContext, Caller
+from eksiam.services import CallContext, Caller, CallerKind
 
 _GLOBAL_SIGNING_REGION = {"iam": "us-east-1"}
 
@@ -43,6 +44,9 @@ class ResolvedKey(SigningKey, Protocol):
 
 
 KeyLookup = Callable[[str, str | None], ResolvedKey | None]
+KeyUse = Callable[[str, datetime, str, str], None]
+"""Told of each verified request signed with an IAM user's long-term key: (key id, when, service,
+region), for GetAccessKeyLastUsed (services/usage.py)."""
 
 
 @lru_cache(maxsize=16)
@@ -52,8 +56,11 @@ def _partition_regions(service: str) -> frozenset[str]:
 
 
 class Authenticator:
-    def __init__(self, lookup: KeyLookup, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, lookup: KeyLookup, settings: Settings, clock: Clock, key_used: KeyUse | None = None
+    ) -> None:
         self._lookup = lookup
+        self._key_used = key_used
         self._settings = settings
         self._clock = clock
         self._regions: dict[str, frozenset[str]] = {}
@@ -97,6 +104,8 @@ class Authenticator:
             raise DynamicError(err.json_code, err.message, status=err.status) from None
         if notes is not None:
             notes.access_key_id = verified.access_key_id
+        if self._key_used is not None and key.caller.kind is CallerKind.USER and key.session_token is None:
+            self._key_used(verified.access_key_id, now, routed.signing_name, verified.region)
         return CallContext(
             account=key.caller.account,
             region=verified.region,

@@ -3,13 +3,16 @@
 Startup: open the store, build the services, make sure the default account has root credentials
 (``EKSIAM_ACCESS_KEY_ID``/``EKSIAM_SECRET_ACCESS_KEY`` when set, otherwise generated once and kept
 with the data), build the mounted apps, then mark the runtime ready (``/_eksiam/health`` turns 200).
-Shutdown runs the other way: stop being ready, let in-flight requests finish in the worker pool,
-close the store, so no acknowledged write is lost and no transaction is left open.
+While running, a thread writes last-used data every second (services/usage.py). Shutdown runs the
+other way: stop being ready, let in-flight requests finish in the worker pool, write the last
+last-used data, close the store, so no acknowledged write is lost and no transaction is left open.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
+import threading
 from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp
@@ -24,7 +27,10 @@ from eksiam.server.mounts import MountPoint
 from eksiam.server.worker_pool import WorkerPool
 from eksiam.services import Services, build_services
 from eksiam.services.eks.certificates import ensure_cluster_ca, server_certificate
+from eksiam.services.usage import FLUSH_INTERVAL
 from eksiam.storage import Store, open_store
+
+log = logging.getLogger("eksiam.server")
 
 WORKER_THREADS = 8
 """Enough to overlap fsyncs and PostgreSQL round trips; more threads only add GIL and SQLite lock
@@ -63,6 +69,8 @@ class Runtime:
         self.on_ready: list[Callable[[Runtime], None]] = []
         self.ssl_context: ssl.SSLContext | None = None
         self._group_sync: GroupSync | None = None
+        self._stopping = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     @property
     def store(self) -> Store:
@@ -104,11 +112,28 @@ class Runtime:
         self.mounted = [(m.prefix, m.build(self)) for m in self.mount_points]
         for hook in self.on_ready:
             hook(self)
+        self._flusher = threading.Thread(target=self._flush_usage, name="eksiam-usage", daemon=True)
+        self._flusher.start()
         self.ready = True
+
+    def _flush_usage(self) -> None:
+        """Write last-used data every FLUSH_INTERVAL seconds until the runtime stops."""
+        while not self._stopping.wait(FLUSH_INTERVAL):
+            self._flush_once()
+
+    def _flush_once(self) -> None:
+        try:
+            self.services.usage.flush()
+        except Exception:  # best effort: last-used data may be dropped, never a request's change
+            log.warning("could not record last-used data", exc_info=True)
 
     def stop(self) -> None:
         self.ready = False
         self.workers.shutdown()
+        self._stopping.set()
+        if self._flusher is not None:
+            self._flusher.join()
+            self._flush_once()
         if self._group_sync is not None:
             self._group_sync.shutdown()
         if self._store is not None:

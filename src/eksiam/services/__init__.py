@@ -15,6 +15,7 @@ from eksiam.services.eks import EksAuthService, EksService
 from eksiam.services.iam import IamService
 from eksiam.services.iam.managed_policies import AwsManagedPolicies
 from eksiam.services.sts import StsService
+from eksiam.services.usage import UsageLog
 from eksiam.storage.interface import Store
 
 
@@ -29,13 +30,15 @@ class Services:
     cloudformation: CloudFormationService
     credentials: CredentialResolver
     authorizer: Authorizer
+    usage: UsageLog
 
 
 def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
+    usage = UsageLog(store)  # last-used data feeds no authorization decision (usage.py rule 3)
     store = track_policy_changes(store)  # policy changes invalidate the authorizer's cache
     authorizer = Authorizer(store, settings)
     iam = IamService(store, clock, settings, catalog=AwsManagedPolicies(), authorizer=authorizer)
-    sts = StsService(store, clock, settings, authorizer=authorizer)
+    sts = StsService(store, clock, settings, authorizer=authorizer, usage=usage)
     eks = EksService(store, clock, settings, iam, authorizer)
     for service in EksService.SERVICE_LINKED_ROLE_SERVICES:
         iam.register_usage_provider(service, eks.role_usage(service))
@@ -52,6 +55,7 @@ def build_services(store: Store, clock: Clock, settings: Settings) -> Services:
         cloudformation=cloudformation,
         credentials=CredentialResolver(store, settings, clock, tokens=sts.tokens),
         authorizer=authorizer,
+        usage=usage,
     )
 
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from eksiam import ids
@@ -28,14 +27,6 @@ from eksiam.storage import Record, UnitOfWork
 
 def _no_such_key(key_id: str) -> NoSuchEntity:
     return NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
-
-
-def note_access_key_used(uow: UnitOfWork, key_id: str, when: datetime, service: str, region: str) -> None:
-    """Record a signed request's use of ``key_id`` (for GetAccessKeyLastUsed)."""
-    record = uow.get(r.ACCESS_KEY, r.GLOBAL_ACCOUNT, key_id)
-    if record is not None:
-        record["LastUsed"] = {"LastUsedDate": r.timestamp(when), "ServiceName": service, "Region": region}
-        uow.put(r.ACCESS_KEY, r.GLOBAL_ACCOUNT, key_id, record)
 
 
 class AccessKeys(IamBase):

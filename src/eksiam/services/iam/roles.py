@@ -11,7 +11,6 @@ ListRoles, Put/DeleteRolePermissionsBoundary (IAM API reference; rules in iam-ru
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from eksiam import ids
@@ -70,14 +69,6 @@ def remove_role(uow: UnitOfWork, account: str, role: Record, catalog: r.ManagedP
     trust_references.principal_deleted(uow, account, role["Arn"], role["RoleId"])
     uow.delete(r.ROLE, account, r.name_key(role["RoleName"]))
     quotas.release(uow, account, r.ROLE)
-
-
-def note_role_used(uow: UnitOfWork, account: str, role_name: str, when: datetime, region: str) -> None:
-    """RoleLastUsed, written by STS when a session for the role is issued (API reference, RoleLastUsed)."""
-    role = uow.get(r.ROLE, account, r.name_key(role_name))
-    if role is not None:
-        role["RoleLastUsed"] = {"LastUsedDate": r.timestamp(when), "Region": region}
-        uow.put(r.ROLE, account, r.name_key(role_name), role)
 
 
 class Roles(IamBase):

@@ -22,6 +22,7 @@ from eksiam.services.sts.jwks import JwksSource, NoRemoteIssuers
 from eksiam.services.sts.session_tokens import SessionTokens
 from eksiam.services.sts.sessions import NewCredentials
 from eksiam.services.sts.trust import TrustDecider
+from eksiam.services.usage import UsageLog
 from eksiam.storage.interface import Record, Store, UnitOfWork
 
 ROLE = "role"  # IAM's record kind (services/iam/records.py)
@@ -78,6 +79,7 @@ class StsBase:
         authorizer: TrustDecider | None = None,
         jwks: JwksSource | None = None,
         tokens: SessionTokens | None = None,
+        usage: UsageLog | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -85,6 +87,7 @@ class StsBase:
         self.authorizer: TrustDecider = authorizer or Authorizer(store, settings)
         self.jwks: JwksSource = jwks or NoRemoteIssuers()
         self.tokens = tokens or SessionTokens(store)
+        self.usage = usage or UsageLog(store)
         self.local_issuers = LocalIssuerKeys(store)
 
     def use_jwks_source(self, jwks: JwksSource) -> None:
@@ -121,6 +124,7 @@ class StsBase:
             "MfaPresent": False,
         }
         record["SessionToken"] = self.tokens.seal(record)
+        self.usage.role_used(account, role["RoleName"], now, ctx.region)
         return record
 
 
