@@ -17,6 +17,7 @@ from tests.services.iam.conftest import ACCOUNT, NOW, context, trust_policy
 from eksiam.clock import ManualClock
 from eksiam.config import Settings
 from eksiam.errors import ServiceError
+from eksiam.policy import PolicyKind, parse_policy
 from eksiam.services import CallContext, IamService, build_services
 from eksiam.services.authorize import AccessDenied, Authorizer
 from eksiam.services.authz_generation import track_policy_changes
@@ -256,6 +257,19 @@ def test_root_is_allowed_and_anonymous_is_not(world: World) -> None:
     anonymous = CallContext(account=ACCOUNT, region="us-east-1", request_id="r", now=NOW)
     message = world.denied(anonymous, "iam:GetRole", ROLE_ARN)
     assert message.startswith("User: anonymous is not authorized to perform: iam:GetRole")
+
+
+def test_only_unrestricted_root_or_no_enforcement_allows_everything(store: Store, world: World) -> None:
+    assert world.authz.allows_everything(world.admin)  # root, no SCP
+    assert not world.authz.allows_everything(world.user())
+    anonymous = CallContext(account=ACCOUNT, region="us-east-1", request_id="r", now=NOW)
+    assert not world.authz.allows_everything(anonymous)
+    deny_all = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [deny("*")]}), PolicyKind.SCP)
+    fenced = Authorizer(world.store, world.settings, scps=lambda account: [[deny_all]])
+    assert not fenced.allows_everything(world.admin)  # an SCP binds root too
+    with pytest.raises(AccessDenied):
+        fenced.require(world.admin, "iam:DeleteRole", ROLE_ARN)
+    assert World(store, enforce=False).authz.allows_everything(world.user("bob"))
 
 
 def test_enforce_false_turns_checks_off(store: Store) -> None:

@@ -160,6 +160,12 @@ class Authorizer:
             caller = ctx.caller.arn if ctx.caller is not None else "anonymous"
             raise AccessDenied(denial_message(caller, action, resource_arn, decision))
 
+    def allows_everything(self, ctx: CallContext) -> bool:
+        """Whether every action on the caller's own account's resources is allowed whatever the
+        resource's details (enforcement off, or root with no SCP in force), so a service need not
+        read an entity just to authorize against its ARN and tags."""
+        return not self.settings.enforce or self._unrestricted_root(ctx)
+
     def require_pass_role(self, ctx: CallContext, role_arn: str, service_principal: str) -> None:
         """iam:PassRole, as a service checks it when a role is handed to it (iam:PassedToService)."""
         self.require(ctx, "iam:PassRole", role_arn, {"iam:PassedToService": service_principal})
@@ -234,15 +240,20 @@ class Authorizer:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _root_in_own_account(self, ctx: CallContext, resource_arn: str) -> bool:
-        """Root acting on its own account's resources with no SCP in force: allowed without asking
-        the engine (rule 1), which would only evaluate the root's allow-all statement."""
+    def _unrestricted_root(self, ctx: CallContext) -> bool:
+        """Root with no SCP in force: allowed everything in its own account (rule 1)."""
         caller = ctx.caller
         if caller is None or caller.kind is not CallerKind.ROOT or not caller.account:
             return False
-        if self.scps is not None and self.scps(caller.account):
+        return not (self.scps is not None and self.scps(caller.account))
+
+    def _root_in_own_account(self, ctx: CallContext, resource_arn: str) -> bool:
+        """Root acting on its own account's resources with no SCP in force: allowed without asking
+        the engine, which would only evaluate the root's allow-all statement."""
+        if not self._unrestricted_root(ctx):
             return False
-        return resource_arn == "*" or _resource_account(resource_arn) == caller.account
+        owner = ctx.caller.account if ctx.caller is not None else None
+        return resource_arn == "*" or _resource_account(resource_arn) == owner
 
     def _gather(self, uow: UnitOfWork, caller: Caller) -> tuple[int, PrincipalPolicies]:
         generation = current_generation(uow, caller.account)

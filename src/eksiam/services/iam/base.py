@@ -38,6 +38,8 @@ class Authorizer(Protocol):
         self, ctx: CallContext, action: str, resource_arn: str, context: Mapping[str, Any] | None = None
     ) -> None: ...
 
+    def allows_everything(self, ctx: CallContext) -> bool: ...
+
 
 class IamBase:
     def __init__(
@@ -69,25 +71,40 @@ class IamBase:
 
     def _require_named(
         self, ctx: CallContext, action: str, kind: str, name: str, context: Mapping[str, Any] | None = None
-    ) -> Record | None:
+    ) -> None:
         """Authorize against the entity's ARN with its path (an unknown entity's ARN has path ``/``)
         and its tags as ``aws:ResourceTag/<key>`` (IAM User Guide, "Controlling access to IAM
-        resources" by tags). Returns the record it read, so a read-only operation need not read it
-        again."""
+        resources" by tags). A caller allowed everything needs no read of the entity for that."""
+        authorizer = self.authorizer
+        if authorizer is None or authorizer.allows_everything(ctx):
+            return
         record = self._read(lambda uow: uow.get(kind, ctx.account, name.lower()))
-        if self.authorizer is not None:
-            arn = record["Arn"] if record else self._arn(ctx, kind, name)
-            values = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in (record or {}).get("Tags") or []}
-            values.update(context or {})
-            self.authorizer.require(ctx, f"iam:{action}", arn, values)
-        return record
+        self._authorize_entity(authorizer, ctx, action, kind, name, record, context)
 
     def _authorized_entity(self, ctx: CallContext, action: str, kind: str, name: str) -> Record:
-        """The user, group or role ``name`` once the caller may ``action`` it; NoSuchEntity after."""
-        record = self._require_named(ctx, action, kind, name)
+        """The user, group or role ``name`` once the caller may ``action`` it; NoSuchEntity after.
+        One read serves both the authorization and the answer."""
+        record = self._read(lambda uow: uow.get(kind, ctx.account, name.lower()))
+        if self.authorizer is not None:
+            self._authorize_entity(self.authorizer, ctx, action, kind, name, record, None)
         if record is None:
             raise NoSuchEntity.entity(kind, name)
         return record
+
+    def _authorize_entity(
+        self,
+        authorizer: Authorizer,
+        ctx: CallContext,
+        action: str,
+        kind: str,
+        name: str,
+        record: Record | None,
+        context: Mapping[str, Any] | None,
+    ) -> None:
+        arn = record["Arn"] if record else self._arn(ctx, kind, name)
+        values = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in (record or {}).get("Tags") or []}
+        values.update(context or {})
+        authorizer.require(ctx, f"iam:{action}", arn, values)
 
     def _arn(self, ctx: CallContext, kind: str, name: str, path: str = "/") -> str:
         return f"arn:{self.settings.partition}:iam::{ctx.account}:{kind}{path}{name}"
