@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from eksiam.arn import Arn, InvalidArn, sts_assumed_role_arn
@@ -36,6 +37,7 @@ class RoleRef:
     name: str
 
 
+@lru_cache(maxsize=4096)
 def role_ref(role_arn: str) -> RoleRef | None:
     """Account and name of ``arn:aws:iam::<acct>:role/<path>/<name>``; None for anything else."""
     try:

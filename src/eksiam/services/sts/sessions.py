@@ -53,15 +53,19 @@ class NewCredentials:
 
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
+        random = secrets.token_bytes(35)  # one draw: 5 bytes for the key id, 30 for the secret
         return cls(
-            access_key_id=encode_key_id("ASIA", account),
-            secret_access_key=base64.b64encode(secrets.token_bytes(30)).decode(),
+            access_key_id=encode_key_id("ASIA", account, random[:5]),
+            secret_access_key=base64.b64encode(random[5:]).decode(),
         )
 
 
-def encode_key_id(prefix: str, account: str) -> str:
-    bits = (int(account) << 7) | secrets.randbits(7) | (secrets.randbits(1) << 47)
-    raw = bits.to_bytes(6, "big") + secrets.token_bytes(4)
+def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
+    """``prefix`` + base32 of 10 bytes: bit 47 and bits 6..0 of the first six and the last four
+    bytes are random (``random``, 5 bytes, or fresh ones), bits 46..7 hold the account."""
+    random = random if random is not None else secrets.token_bytes(5)
+    bits = (int(account) << 7) | (random[0] & 0x7F) | ((random[0] >> 7) << 47)
+    raw = bits.to_bytes(6, "big") + random[1:5]
     return prefix + base64.b32encode(raw).decode()
 
 

@@ -69,8 +69,24 @@ def allows(
     request = Request(
         principal=principal, action=action, resource=role_arn, resource_account=role_account, context=context
     )
-    decision: Decision = evaluate(request, PolicySet(resource=trust))
+    decision: Decision = evaluate(request, _trust_only(trust))
     return decision.allowed
+
+
+_TRUST_SETS: dict[tuple[str, str], PolicySet] = {}
+_TRUST_SETS_MAX = 4096
+
+
+def _trust_only(trust: Policy) -> PolicySet:
+    """The policy set of a trust policy alone, kept per content, so its evaluation plan is built
+    once rather than on every AssumeRoleWithWebIdentity."""
+    key = (trust.digest, trust.policy_id)
+    found = _TRUST_SETS.get(key)
+    if found is None:
+        if len(_TRUST_SETS) >= _TRUST_SETS_MAX:
+            _TRUST_SETS.clear()
+        found = _TRUST_SETS[key] = PolicySet(resource=trust)
+    return found
 
 
 def request_tag_context(

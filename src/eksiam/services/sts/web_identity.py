@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +61,7 @@ SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+@lru_cache(maxsize=1024)
 def provider_key(issuer: str) -> str | None:
     """IAM's key for the provider of ``issuer`` (host[:port]/path), None when the URL is unusable."""
     parts = urlsplit(issuer)
