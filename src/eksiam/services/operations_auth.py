@@ -91,6 +91,9 @@ _ARN_PARAMETERS: dict[str, tuple[str, ...]] = {
     "group": ("PolicySourceArn",),
     "mfa": ("SerialNumber",),
     "access-policy": ("policyArn",),
+    # EKS tagging names its resource by ARN, whatever the resource's type
+    "access-entry": ("resourceArn",),
+    "addon": ("resourceArn",),
     "stack": ("StackName",),
     "changeset": ("ChangeSetName",),
 }
