@@ -7,7 +7,7 @@ from tests.services.eks.test_nodegroups import nodegroup
 from tests.services.eks.test_pod_identity import pod_role
 
 from eksiam.services import AccessDenied, Caller, CallerKind
-from eksiam.services.eks.tags import BadRequestException, NotFoundException
+from eksiam.services.eks.errors import BadRequestException, NotFoundException
 
 
 def _resources(world):

@@ -8,7 +8,9 @@ Tree::
      ├─ ResourceNotFoundException      404
      ├─ ResourceInUseException         409
      ├─ ResourceLimitExceededException 400
-     └─ AccessDeniedException          403
+     ├─ AccessDeniedException          403
+     ├─ BadRequestException            400  (tagging)
+     └─ NotFoundException              404  (tagging)
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ class ResourceLimitExceededException(EksError):
 class AccessDeniedException(EksError):
     code = "AccessDeniedException"
     status = 403
+
+
+class BadRequestException(EksError):
+    code = "BadRequestException"
+
+
+class NotFoundException(EksError):
+    code = "NotFoundException"
+    status = 404
 
 
 def cluster_not_found(name: str) -> ResourceNotFoundException:

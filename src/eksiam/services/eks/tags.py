@@ -21,7 +21,7 @@ from eksiam.arn import Arn, InvalidArn
 from eksiam.services.context import CallContext
 from eksiam.services.eks import records as rec
 from eksiam.services.eks.base import EksBase
-from eksiam.services.eks.errors import EksError
+from eksiam.services.eks.errors import BadRequestException, NotFoundException
 from eksiam.storage import Record, UnitOfWork
 
 MAX_TAGS = 50
@@ -33,15 +33,6 @@ _TAGGABLE: dict[str, tuple[str, str]] = {
     "podidentityassociation": (rec.POD_IDENTITY, "associationArn"),
     "access-entry": (rec.ACCESS_ENTRY, "accessEntryArn"),
 }
-
-
-class BadRequestException(EksError):
-    code = "BadRequestException"
-
-
-class NotFoundException(EksError):
-    code = "NotFoundException"
-    status = 404
 
 
 def _not_found(arn: str) -> NotFoundException:
