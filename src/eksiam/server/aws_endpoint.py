@@ -138,7 +138,6 @@ class AwsAsgiEndpoint:
                 )
             )
 
-
     async def _dispatch(
         self, endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes
     ) -> HttpResponse:
