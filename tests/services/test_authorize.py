@@ -20,7 +20,7 @@ from eksiam.errors import ServiceError
 from eksiam.policy import PolicyKind, parse_policy
 from eksiam.services import CallContext, IamService, build_services
 from eksiam.services.authorize import AccessDenied, Authorizer
-from eksiam.services.authz_generation import track_policy_changes
+from eksiam.services.authz_generation import GENERATION, current_generation, track_policy_changes
 from eksiam.services.credentials import CredentialResolver
 from eksiam.services.iam.managed_policies import AwsManagedPolicies
 from eksiam.services.operations_auth import Mode, operation_auth
@@ -409,3 +409,16 @@ def test_operation_table_covers_every_modelled_operation() -> None:
     assert attach is not None and "iam:PolicyARN" in attach.condition_keys
     assert operation_auth("sts", "GetCallerIdentity").mode is Mode.NONE  # type: ignore[union-attr]
     assert operation_auth("sts", "AssumeRole").mode is Mode.SERVICE  # type: ignore[union-attr]
+
+
+def test_every_tracked_policy_write_gives_the_account_a_new_generation(store: Store) -> None:
+    tracked = track_policy_changes(store)
+    iam = IamService(tracked, ManualClock(NOW), Settings(account_id=ACCOUNT))
+    seen = [store.read(lambda uow: current_generation(uow, ACCOUNT))]
+    for i in range(5):
+        iam.create_role(context(), role_name=f"r{i}", assume_role_policy_document=trust_policy())
+        seen.append(store.read(lambda uow: current_generation(uow, ACCOUNT)))
+    assert seen[0] == 0 and all(g > 0 for g in seen[1:])
+    assert len(set(seen)) == len(seen)  # each write moved it
+    tracked.write(lambda uow: uow.put("eks-cluster", ACCOUNT, "x", {}))  # not an authorization kind
+    assert store.read(lambda uow: uow.get(GENERATION, ACCOUNT, "policies"))["Generation"] == seen[-1]

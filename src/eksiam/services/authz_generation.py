@@ -1,20 +1,23 @@
-"""A per-account counter that moves whenever anything authorization reads may have changed.
+"""A per-account generation that changes whenever anything authorization reads may have changed.
 
 Rules:
 
 1. ``authz-generation`` (acct, key ``"policies"``) holds ``{"Generation": n}``; no record means 0.
-2. ``track_policy_changes(store)`` returns a store whose write transactions bump the counter of every
-   account in which they put or delete a record of a kind in ``AUTHZ_KINDS``, inside the same
+2. ``track_policy_changes(store)`` returns a store whose write transactions give every account in
+   which they put or delete a record of a kind in ``AUTHZ_KINDS`` a new generation, inside the same
    transaction. A reader that sees generation ``n`` therefore sees every policy change made before
    ``n`` was written, and an Authorizer cache entry stamped ``n`` is stale the moment any later
    change commits. Services that write IAM records must be built on the tracked store
-   (``build_services`` does this).
+   (``build_services`` does this). A new generation is a fresh random positive 62-bit number, not
+   the old one plus one: only equality matters, and writing it blind saves a read per write (two
+   writes picking the same number is a 2**-62 event).
 3. Global records (account ``""``: access keys, sessions) never move a counter: sessions are
    immutable and an access key's status is read on every lookup.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TypeVar
@@ -83,9 +86,7 @@ class _TrackingUnitOfWork:
 
     def bump(self) -> None:
         for account in sorted(self.touched):
-            self.inner.put(
-                GENERATION, account, _KEY, {"Generation": current_generation(self.inner, account) + 1}
-            )
+            self.inner.put(GENERATION, account, _KEY, {"Generation": secrets.randbits(62) | 1})
 
 
 class TrackedStore:
