@@ -14,8 +14,6 @@ running when it raises is rolled back, so raising inside ``Store.write``'s funct
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 _state = threading.local()
 
@@ -25,13 +23,16 @@ class Offload(BaseException):
     Exception`` handlers and the protocol layer's InternalFailure net let it pass."""
 
 
-@contextmanager
-def running_inline() -> Iterator[None]:
-    """Mark the current thread as the event loop for the duration of one request."""
-    _state.inline = True
-    try:
-        yield
-    finally:
+class running_inline:  # noqa: N801 - used like a function: ``with running_inline():``
+    """Mark the current thread as the event loop for the duration of one request (a class, not a
+    generator-based context manager: it runs around every request)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        _state.inline = True
+
+    def __exit__(self, *exc: object) -> None:
         _state.inline = False
 
 

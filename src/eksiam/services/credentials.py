@@ -79,16 +79,17 @@ class CredentialResolver:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.tokens = tokens or SessionTokens(store)
+        configured = self._configured_root()
+        self._configured = None if configured is None else (configured, self._root_key(configured))
 
     def lookup(self, access_key_id: str, session_token: str | None = None) -> ResolvedKey | None:
         """The key a request was signed with; ``session_token`` is its X-Amz-Security-Token."""
         if session_token is not None:
             return self._session_key(access_key_id, session_token)
-        configured = self._configured_root()
-        if configured is not None and hmac.compare_digest(
-            access_key_id.encode(), configured.access_key_id.encode()
+        if self._configured is not None and hmac.compare_digest(
+            access_key_id.encode(), self._configured[0].access_key_id.encode()
         ):
-            return self._root_key(configured)
+            return self._configured[1]
         return self.store.read(lambda uow: self._from_store(uow, access_key_id))
 
     def _session_key(self, access_key_id: str, session_token: str) -> ResolvedKey | None:

@@ -38,7 +38,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -305,19 +304,9 @@ class SqlStore:
         finally:
             self._writing.active = False
 
-    @contextmanager
-    def deferred_sync(self) -> Iterator[Deferral]:
+    def deferred_sync(self) -> _DeferredScope:
         """Writes of this thread inside the scope commit without syncing (module rule 4)."""
-        deferral = Deferral()
-        if self._backend.wal_path is None:
-            yield deferral
-            return
-        outer = getattr(self._deferred, "current", None)
-        self._deferred.current = deferral
-        try:
-            yield deferral
-        finally:
-            self._deferred.current = outer
+        return _DeferredScope(self._deferred if self._backend.wal_path is not None else None)
 
     def sync(self) -> None:
         """Make every write committed so far durable (module rule 4); blocks for one fsync."""
@@ -453,6 +442,27 @@ class SqlStore:
                 idle.pop().close()
         for engine in self._backend.engines:
             engine.dispose()
+
+
+class _DeferredScope:
+    """``deferred_sync``'s context manager: a class, since it runs around every request."""
+
+    __slots__ = ("_local", "_outer", "deferral")
+
+    def __init__(self, local: threading.local | None) -> None:
+        self._local = local
+        self._outer: Deferral | None = None
+        self.deferral = Deferral()
+
+    def __enter__(self) -> Deferral:
+        if self._local is not None:  # None: nothing to defer (memory, PostgreSQL)
+            self._outer = getattr(self._local, "current", None)
+            self._local.current = self.deferral
+        return self.deferral
+
+    def __exit__(self, *exc: object) -> None:
+        if self._local is not None:
+            self._local.current = self._outer
 
 
 class _Retry(Exception):
