@@ -7,6 +7,7 @@ from typing import Any
 
 from eksiam.errors import ServiceError
 from eksiam.protocol import HttpRequest, RoutedOperation
+from eksiam.storage.errors import Unavailable
 
 CREATED = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 
@@ -33,6 +34,8 @@ class FakeIam:
             raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
         if role_name == "boom":
             raise RuntimeError("secret-looking detail AKIAEXAMPLE")
+        if role_name == "busy":
+            raise Unavailable("gave up after 40 attempts that conflicted or lost the database")
         return {
             "Role": {
                 "Path": "/",
@@ -76,6 +79,8 @@ class FakeEks:
         self.calls.append(("DescribeCluster", {"name": name}))
         if name == "missing":
             raise ResourceNotFound(f"No cluster found for name: {name}.", extra={"clusterName": name})
+        if name == "busy":
+            raise Unavailable("the database failed: OperationalError")
         return {"cluster": {"name": name, "createdAt": CREATED, "tags": {"a": "b"}}}
 
     def list_clusters(

@@ -84,6 +84,18 @@ def test_unexpected_exception_is_internal_failure_without_details(endpoint: AwsE
     assert response.header("x-amzn-requestid").encode() in response.body
 
 
+def test_a_store_that_cannot_commit_is_a_retryable_service_unavailable(endpoint: AwsEndpoint) -> None:
+    """Query and REST-JSON alike: 503 with AWS's transient-failure code, which botocore retries."""
+    query = endpoint.handle(form("Action=GetRole&Version=2010-05-08&RoleName=busy"))
+    assert query.status == 503
+    assert b"<Code>ServiceUnavailable</Code>" in query.body and b"<Type>Receiver</Type>" in query.body
+    assert b"attempts" not in query.body  # the store's reason stays in the log
+    rest = endpoint.handle(HttpRequest("GET", "/clusters/busy", b"", []))
+    assert rest.status == 503
+    assert rest.header("x-amzn-errortype").startswith("ServiceUnavailableException")
+    assert "ServiceUnavailableException" in {shape.name for shape in service_model("eks").error_shapes}
+
+
 def test_get_request_with_query_string_params(endpoint: AwsEndpoint, fakes: dict[str, Any]) -> None:
     request = HttpRequest(
         "GET", "/", b"Action=ListRoles&Version=2010-05-08&MaxItems=5&PathPrefix=%2Fa%2F", []

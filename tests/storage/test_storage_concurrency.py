@@ -91,6 +91,7 @@ def test_a_read_sees_one_snapshot_while_a_writer_commits(store: Store) -> None:
 
 def test_postgres_reruns_fn_when_a_concurrent_writer_committed_first(postgres_schema_url: str) -> None:
     store = open_store(postgres_schema_url)
+    other_server = open_store(postgres_schema_url)  # within one store, writers queue on a lock
     try:
         store.write(lambda uow: uow.put("counter", ACCOUNT, "c", {"n": 0}))
         calls: list[int] = []
@@ -99,7 +100,7 @@ def test_postgres_reruns_fn_when_a_concurrent_writer_committed_first(postgres_sc
             calls.append(1)
             current = uow.get("counter", ACCOUNT, "c")
             if len(calls) == 1:  # another writer commits between our read and our write
-                other = threading.Thread(target=lambda: store.write(increment))
+                other = threading.Thread(target=lambda: other_server.write(increment))
                 other.start()
                 other.join()
             assert current is not None
@@ -110,6 +111,7 @@ def test_postgres_reruns_fn_when_a_concurrent_writer_committed_first(postgres_sc
         assert len(calls) == 2
         assert _counter(store) == 11
     finally:
+        other_server.close()
         store.close()
 
 

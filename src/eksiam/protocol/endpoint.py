@@ -12,7 +12,10 @@ Rules:
 2. Errors are answered in the protocol of the service the request was routed to, as soon as that
    is known; before that, in the protocol the request looks like (Query at ``/``, else REST-JSON).
 3. Any exception that is not a ``ServiceError`` is a bug: the client gets ``InternalFailure`` (500)
-   with the request id, the log gets the traceback (never the request's headers or body).
+   with the request id, the log gets the traceback (never the request's headers or body). The one
+   exception is the store's ``Unavailable`` (database unreachable, or conflicts past its retries):
+   a transient failure that changed nothing, answered as ``ServiceUnavailable`` (503), which SDKs
+   retry.
 4. ``handle`` is synchronous and thread-safe: plans are immutable, per-request state is local.
 """
 
@@ -30,11 +33,13 @@ from eksiam.protocol.errors import (
     InternalFailure,
     OperationNotImplemented,
     RequestEntityTooLarge,
+    ServiceUnavailable,
     ValidationError,
 )
 from eksiam.protocol.http import HttpRequest, HttpResponse
 from eksiam.protocol.models import SERVICE_NAMES
 from eksiam.protocol.routing import RoutedOperation, Router
+from eksiam.storage.errors import Unavailable
 
 log = logging.getLogger("eksiam.protocol")
 
@@ -110,6 +115,9 @@ class AwsEndpoint:
             return codec.serialize(plan, result, request_id)
         except ServiceError as error:
             return self._error(codec, error, request_id)
+        except Unavailable:
+            log.warning("request %s: the store is unavailable or overloaded", request_id, exc_info=True)
+            return self._error(codec, ServiceUnavailable(), request_id)
         except Exception:
             log.exception("internal failure answering request %s", request_id)
             return self._error(codec, InternalFailure(), request_id)

@@ -22,6 +22,8 @@ Tree::
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from eksiam.errors import ServiceError
 
 
@@ -100,6 +102,19 @@ class OperationNotImplemented(ServiceError):
 
     def __init__(self, service_id: str, operation: str) -> None:
         super().__init__(f"eksiam does not implement {service_id} operation {operation} yet.")
+
+
+class ServiceUnavailable(ServiceError):
+    """The database could not be reached, or kept conflicting past the store's retries: a transient
+    failure, answered as AWS answers one (503, which the SDKs retry); nothing was changed."""
+
+    code = "ServiceUnavailable"
+    json_code: ClassVar[str] = "ServiceUnavailableException"
+    status = 503
+    sender_fault = False
+
+    def __init__(self) -> None:
+        super().__init__("The request has failed due to a temporary failure of the server.")
 
 
 class InternalFailure(ServiceError):

@@ -26,7 +26,10 @@ PostgreSQL (https://www.postgresql.org/docs/current/transaction-iso.html):
    connection costs no round trip to switch modes. There is no pre-ping either: a connection found
    dead fails its unit of work before commit, and the store runs it again on a fresh one.
 7. ``write`` runs at SERIALIZABLE: a read-modify-write or a "count then insert" that races another
-   fails with SQLSTATE 40001 (or 40P01 for a deadlock) and is retried by the store.
+   fails with SQLSTATE 40001 (or 40P01 for a deadlock) and is retried by the store. Within one
+   process writers first queue on a lock, as on SQLite: every IAM write updates its account's
+   authorization generation and quota records, so a server's own concurrent writes would otherwise
+   conflict with each other almost always; retries are left for other servers' writes.
 8. ``read`` runs at REPEATABLE READ, READ ONLY: one snapshot, never a serialization failure.
 9. Pools do not roll back connections they take back: every unit of work ends its transaction
    itself (commit, rollback, or the connection is discarded), so the reset would be a wasted call.
@@ -169,7 +172,7 @@ def _postgresql(url: URL) -> Backend:
         reader=reader,
         migrator=writer.execution_options(isolation_level="READ COMMITTED"),
         engines=(writer, reader),
-        write_lock=nullcontext(),
+        write_lock=threading.Lock(),
         read_lock=nullcontext(),
         retryable=_postgresql_retryable,
         schema=schema,
