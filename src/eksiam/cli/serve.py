@@ -56,7 +56,14 @@ def serve(
         typer.Option("--no-enforce", help="Skip IAM authorization: a plain mock, signatures still checked."),
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Write one JSON access log line per AWS request.")] = True,
-    threads: Annotated[int, typer.Option(min=1, max=256, help="Worker threads for AWS requests.")] = 8,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Worker threads for AWS requests that may block (every request on PostgreSQL).",
+        ),
+    ] = 8,
     log_level: Annotated[str, typer.Option(help="Python log level for eksiam and uvicorn.")] = "info",
 ) -> None:
     """Serve the AWS-compatible endpoint until interrupted (Ctrl+C or SIGTERM shut it down cleanly)."""
