@@ -50,7 +50,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from eksiam.storage.errors import Unavailable
@@ -77,6 +77,7 @@ class Backend:
     write_lock: AbstractContextManager[Any]
     read_lock: AbstractContextManager[Any]
     retryable: Callable[[BaseException], bool]
+    """Whether a driver exception (SQLAlchemy's wrapper already taken off) is a conflict to retry."""
     begin_write: str | None = None
     begin_read: str | None = None
     schema: str | None = None
@@ -105,13 +106,8 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("eksiam_write") else "BEGIN")
 
 
-def _driver_error(exc: BaseException) -> BaseException:
-    """The driver's own exception, also when SQLAlchemy wrapped it."""
-    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-
-
 def _sqlite_retryable(exc: BaseException) -> bool:
-    code = getattr(_driver_error(exc), "sqlite_errorcode", None)
+    code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _SQLITE_BUSY
 
 
@@ -145,7 +141,7 @@ def _sqlite(url: URL) -> Backend:
 
 
 def _postgresql_retryable(exc: BaseException) -> bool:
-    return getattr(_driver_error(exc), "sqlstate", None) in _PG_RETRY_STATES
+    return getattr(exc, "sqlstate", None) in _PG_RETRY_STATES
 
 
 def _postgresql(url: URL) -> Backend:
