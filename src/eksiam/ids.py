@@ -2,16 +2,20 @@
 
 IAM unique ids are a four-letter prefix naming the entity type and 17 characters of upper-case
 letters and digits (21 in all); access key ids are a prefix and 16 more (20 in all). The prefixes
-are AWS's (IAM User Guide, "Unique identifiers"). Everything random here comes from ``secrets``,
-but request ids, which are not secrets.
+are AWS's (IAM User Guide, "Unique identifiers").
+
+Secrets (secret access keys, tokens) come from ``secrets``. Identifiers that guard nothing (request
+ids, IAM unique ids, access key ids, authorization generations) come from one generator seeded
+from ``secrets`` and reseeded in a forked child: ``secrets`` costs a system call per draw, and a
+write request draws two or three of them. Uniqueness is what they need, and 88 random bits give it.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import string
-import uuid
 
 UNIQUE_ID_PREFIX = {
     "user": "AIDA",
@@ -29,10 +33,14 @@ _UPPER_DIGITS = string.ascii_uppercase + string.digits
 _SECRET_CHARS = string.ascii_letters + string.digits + "+/"
 
 
-def _random(chars: str, n: int) -> str:
+_IDENTIFIERS = random.Random(secrets.randbits(128))
+os.register_at_fork(after_in_child=lambda: _IDENTIFIERS.seed(secrets.randbits(128)))
+
+
+def _random(chars: str, n: int, *, secret: bool) -> str:
     """``n`` characters drawn uniformly from ``chars``: one random number in base ``len(chars)``."""
     base = len(chars)
-    value = secrets.randbelow(base**n)
+    value = secrets.randbelow(base**n) if secret else _IDENTIFIERS.randrange(base**n)
     out = []
     for _ in range(n):
         value, digit = divmod(value, base)
@@ -42,25 +50,32 @@ def _random(chars: str, n: int) -> str:
 
 def unique_id(kind: str) -> str:
     """A 21-character IAM unique id such as ``AROA...`` for a role."""
-    return UNIQUE_ID_PREFIX[kind] + _random(_UPPER_DIGITS, 17)
+    return UNIQUE_ID_PREFIX[kind] + _random(_UPPER_DIGITS, 17, secret=False)
 
 
 def access_key_id(temporary: bool = False) -> str:
     """A 20-character key id: ``AKIA`` for long-term keys, ``ASIA`` for session keys."""
-    return ("ASIA" if temporary else "AKIA") + _random(_UPPER_DIGITS, 16)
+    return ("ASIA" if temporary else "AKIA") + _random(_UPPER_DIGITS, 16, secret=False)
 
 
 def secret_access_key() -> str:
-    return _random(_SECRET_CHARS, 40)
-
-
-_REQUEST_IDS = random.Random(secrets.randbits(128))
+    return _random(_SECRET_CHARS, 40, secret=True)
 
 
 def request_id() -> str:
-    """A version-4 UUID, as AWS request ids are. Request ids name requests, they guard nothing, so
-    they come from a seeded generator: ``uuid4`` costs a system call on every request."""
-    return str(uuid.UUID(int=_REQUEST_IDS.getrandbits(128), version=4))
+    """A version-4 UUID, as AWS request ids are (formatted here: ``uuid.UUID`` costs more than
+    drawing the number)."""
+    h = f"{_IDENTIFIERS.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# RFC 4122 variant bits (10xx) in the first hex digit of the fourth group.
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def generation() -> int:
+    """A positive 62-bit number for a record whose only job is to differ from the previous one."""
+    return _IDENTIFIERS.getrandbits(62) | 1
 
 
 def hex_id(n_bytes: int = 16) -> str:

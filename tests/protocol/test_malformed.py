@@ -94,6 +94,9 @@ def test_oversized_body_is_413_before_parsing(
         b"\xff\xfe{}",
         b'{"name": "n", "roleArn": "r", "resourcesVpcConfig": {"subnetIds": "subnet-1"}}',
         b'{"name": "n", "roleArn": "r", "resourcesVpcConfig": {}, "tags": {"a": 1}}',
+        # RFC 8259 has no NaN or infinities; Python's json module would read them
+        b'{"name": "n", "roleArn": "r", "resourcesVpcConfig": {}, "x": NaN}',
+        b'{"name": "n", "roleArn": "r", "resourcesVpcConfig": {}, "x": -Infinity}',
     ],
 )
 def test_bad_json_is_serialization_exception(

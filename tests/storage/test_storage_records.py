@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +25,22 @@ def test_put_then_get_returns_the_same_json(store: Store) -> None:
     data = {"RoleName": "ä-role", "Tags": [{"Key": "k", "Value": "\U0001f600"}], "n": 3, "f": None}
     store.write(lambda uow: uow.put("role", ACCOUNT, "ä-role", data))
     assert store.read(lambda uow: uow.get("role", ACCOUNT, "ä-role")) == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"text": "caf\u00e9 \u65e5\u672c \U0001f600", "none": None, "flag": True},
+        {"lone": "\ud800x\udfff"},  # lone surrogates: not UTF-8, still any Python str
+        {"big": 2**70 + 1, "negative": -(2**64) - 3, "float": 0.1, "max": 2**63 - 1},
+        {"nested": [{"a": [1, "two", None, {"b": False}]}], "null": "null"},
+        {"control": '\x01\n\t\\"', "": ""},
+    ],
+)
+def test_any_json_value_round_trips_exactly(store: Store, data: dict[str, object]) -> None:
+    store.write(lambda uow: uow.put("role", ACCOUNT, "r", data))
+    assert store.read(lambda uow: uow.get("role", ACCOUNT, "r")) == data
+    assert store.read(lambda uow: uow.list("role", ACCOUNT)) == [("r", data)]
 
 
 def test_put_replaces_and_records_are_separate_per_kind_and_account(store: Store) -> None:
@@ -219,6 +236,8 @@ def test_a_write_sees_its_own_changes(store: Store) -> None:
         ("role", ACCOUNT, 7, {}, TypeError),
         ("role", ACCOUNT, "k", ["not", "a", "dict"], TypeError),
         ("role", ACCOUNT, "k", {"nan": float("nan")}, ValueError),
+        ("role", ACCOUNT, "k", {"deep": [{"inf": float("inf")}]}, ValueError),
+        ("role", ACCOUNT, "k", {"when": datetime(2026, 1, 1, tzinfo=UTC)}, TypeError),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(

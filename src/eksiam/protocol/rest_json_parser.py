@@ -202,9 +202,14 @@ def compile_route(op: OperationModel) -> Route:
     )
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _json_document(body: bytes) -> Any:
+    """RFC 8259 JSON: Python's ``NaN``, ``Infinity`` and ``-Infinity`` extensions are refused."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise SerializationException("The request body is not valid JSON.") from None
 

@@ -243,7 +243,7 @@ def verify(
         )
     )
     signing_key = _signing_key(key.secret_access_key, sig.date, sig.region, sig.service)
-    expected = hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.digest(signing_key, string_to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected.encode(), sig.signature.encode()):
         raise SignatureDoesNotMatch()
     return Verified(sig.access_key_id, sig.region, sig.service, signed_at, sig.expires is not None), key
@@ -275,7 +275,7 @@ def canonical_request(
     return "\n".join(
         (
             request.method.upper(),
-            quote(normalize_url_path(request.path), safe="/~"),
+            "/" if request.path == "/" else quote(normalize_url_path(request.path), safe="/~"),
             canonical_query,
             "".join(lines),
             ";".join(signed_headers),

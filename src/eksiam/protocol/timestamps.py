@@ -16,6 +16,8 @@ from typing import Any
 
 def _utc(value: Any) -> datetime:
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return datetime.fromtimestamp(float(value), UTC)
 
@@ -23,10 +25,8 @@ def _utc(value: Any) -> datetime:
 def iso8601(value: Any) -> str:
     if isinstance(value, str):
         return value
-    stamp = _utc(value)
-    if stamp.microsecond:
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = _utc(value)  # isoformat of a UTC datetime ends in "+00:00"; milliseconds are truncated
+    return stamp.isoformat(timespec="milliseconds" if stamp.microsecond else "seconds")[:-6] + "Z"
 
 
 def epoch_seconds(value: Any) -> Any:

@@ -89,6 +89,7 @@ class Authenticator:
                 now=now,
                 source_ip=source_ip,
                 user_agent=user_agent,
+                input_checked=True,
             )
         try:
             verified, key = verify(
@@ -115,4 +116,5 @@ class Authenticator:
             source_ip=source_ip,
             secure_transport=False,
             user_agent=user_agent,
+            input_checked=True,
         )

@@ -288,7 +288,7 @@ def request_context(ctx: CallContext, caller: Caller, found: PrincipalPolicies) 
     now = ctx.now
     values: dict[str, str | list[str]] = {
         "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:CurrentTime": now.isoformat(timespec="seconds")[:19] + "Z",
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:RequestedRegion": ctx.region,

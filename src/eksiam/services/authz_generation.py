@@ -8,20 +8,20 @@ Rules:
    transaction. A reader that sees generation ``n`` therefore sees every policy change made before
    ``n`` was written, and an Authorizer cache entry stamped ``n`` is stale the moment any later
    change commits. Services that write IAM records must be built on the tracked store
-   (``build_services`` does this). A new generation is a fresh random positive 62-bit number, not
-   the old one plus one: only equality matters, and writing it blind saves a read per write (two
-   writes picking the same number is a 2**-62 event).
+   (``build_services`` does this). A new generation is a fresh random positive 62-bit number
+   (``ids.generation``), not the old one plus one: only equality matters, and writing it blind
+   saves a read per write (two writes picking the same number is a 2**-62 event).
 3. Global records (account ``""``: access keys, sessions) never move a counter: sessions are
    immutable and an access key's status is read on every lookup.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
+from eksiam import ids
 from eksiam.services.iam import records as r
 from eksiam.storage.interface import Deferral, Record, Store, UnitOfWork
 
@@ -86,7 +86,7 @@ class _TrackingUnitOfWork:
 
     def bump(self) -> None:
         for account in sorted(self.touched):
-            self.inner.put(GENERATION, account, _KEY, {"Generation": secrets.randbits(62) | 1})
+            self.inner.put(GENERATION, account, _KEY, {"Generation": ids.generation()})
 
 
 class TrackedStore:

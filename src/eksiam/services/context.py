@@ -42,6 +42,9 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
+    """``input_checked`` says the parameters already passed the operation model's constraints (the
+    AWS endpoint checks every request it dispatches), so ``iam.names.validated`` need not repeat it."""
+
     account: str
     region: str
     request_id: str
@@ -51,3 +54,4 @@ class CallContext:
     secure_transport: bool = False
     user_agent: str = ""
     extra_context: Mapping[str, str | list[str]] = field(default_factory=dict)
+    input_checked: bool = False

@@ -25,8 +25,14 @@ Rules (the interface's rules, and how they hold here):
    pool: a connection that ended its transaction goes back on the stack, so a request does not pay
    the pool's checkout and checkin, and a hot connection keeps its SQLite page cache. Invalidated
    connections, and any beyond ``IDLE_CONNECTIONS``, go back to the pool.
-6. Records are stored as JSON text with ASCII escapes (``ensure_ascii``), so any Python ``str``,
-   including lone surrogates, round-trips; values must be JSON types (no datetimes, no NaN).
+6. Records are stored as JSON text, written and read by orjson (ten times faster than ``json`` at
+   writing a record, four times at reading one). Values must be JSON types: datetimes and
+   dataclasses are refused, not converted, and so are NaN and the infinities, which orjson would
+   write as ``null`` (a record whose text holds ``null`` is also given to ``json``, which refuses
+   them). A record orjson cannot write, such as one with a lone surrogate in a ``str`` or an
+   integer beyond 64 bits, is written by ``json`` with ASCII escapes and a leading space, and a
+   text with that space is read back by ``json`` too (orjson would refuse the escaped surrogate
+   and read the integer as a float), so any Python ``str`` and ``int`` round-trips.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
+import orjson
 from sqlalchemy import (
     ClauseElement,
     Dialect,
@@ -132,6 +139,29 @@ class Compiled:
         return values if self._order is None else tuple(map(values.__getitem__, self._order))
 
 
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _dump(data: Record) -> str:
+    """A record as JSON text (rule 6)."""
+    try:
+        text = orjson.dumps(data, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a huge int, or a non-JSON type
+        return " " + json.dumps(data, separators=(",", ":"), allow_nan=False)
+    if b"null" in text:
+        json.dumps(data, allow_nan=False)  # refuses the NaN or infinity that orjson wrote as null
+    return text.decode()
+
+
+def _load(text: str) -> Any:
+    if text.startswith(" "):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # escaped lone surrogates, in rows written before orjson
+        return json.loads(text)
+
+
 class SqlUnitOfWork:
     __slots__ = ("_cursor", "_compile", "_writable", "_driver_error", "failure")
 
@@ -178,14 +208,14 @@ class SqlUnitOfWork:
 
     def get(self, kind: str, account: str, key: str) -> Record | None:
         row = self._fetch(_GET, _checked(kind=kind, account=account, key=key), "one")
-        return None if row is None else json.loads(row[0])
+        return None if row is None else _load(row[0])
 
     def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
         self._require_writable()
         if not isinstance(data, Mapping):
             raise TypeError(f"a record is a dict, not {type(data).__name__}")
         values = _checked(kind=kind, account=account, key=key)
-        params = {**values, "data": json.dumps(data, separators=(",", ":"), allow_nan=False)}
+        params = {**values, "data": _dump(data)}
         if not create:
             self._execute(_UPSERT, params)
         elif self._fetch(_CREATE, params, "one") is None:  # RETURNING: INSERT rowcounts vary by driver
@@ -210,7 +240,7 @@ class SqlUnitOfWork:
         if limit is not None:
             params["limit"] = limit
         rows = self._fetch(_range_query("list", *shape, limit=limit is not None), params, "all")
-        return [(key, json.loads(data)) for key, data in rows]
+        return [(key, _load(data)) for key, data in rows]
 
     def count(self, kind: str, account: str, *, prefix: str = "") -> int:
         shape, params = _key_range(kind, account, prefix, None)

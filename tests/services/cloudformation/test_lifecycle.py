@@ -9,6 +9,7 @@ DescribeStacks ("Stack with id X does not exist"), ValidateTemplate, CreateChang
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -497,3 +498,20 @@ def test_termination_protection_blocks_delete_until_lifted(services: Services, c
     cfn.update_termination_protection(ctx, stack_name="s", enable_termination_protection=False)
     cfn.delete_stack(ctx, stack_name="s")
     assert role_names(services, ctx) == []
+
+
+def test_template_values_are_checked_against_iam_constraints_even_for_an_endpoint_caller(
+    services: Services, ctx: CallContext
+) -> None:
+    # The endpoint checked the CreateStack request (input_checked), not the IAM calls the template
+    # makes: a role name IAM's pattern refuses must still fail the resource with ValidationError.
+    checked = dataclasses.replace(ctx, input_checked=True)
+    resources = {"Bad": role(RoleName="no spaces allowed")}
+    services.cloudformation.create_stack(
+        checked, stack_name="v", template_body=body(resources), capabilities=["CAPABILITY_NAMED_IAM"]
+    )
+    assert describe(services, checked, "v")["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert role_names(services, ctx) == []
+    raw = services.cloudformation.describe_stack_events(checked, stack_name="v")["StackEvents"]
+    reason = next(e["ResourceStatusReason"] for e in raw if e["ResourceStatus"] == "CREATE_FAILED")
+    assert "Error Code: ValidationError" in reason or "failed to satisfy constraint" in reason, reason

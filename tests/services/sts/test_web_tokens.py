@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
@@ -80,6 +82,64 @@ def test_an_ec_signed_token_from_an_external_provider_verifies() -> None:
     key = ECKey.generate_key("P-256", private=True)
     token = parse_token(sign(key, "ec1", claims(), alg="ES256"))
     verify_signature(token, [jwk_of(key, "ec1", alg="ES256")])
+
+
+@pytest.mark.parametrize(("alg", "curve"), [("ES256", "P-256"), ("ES384", "P-384"), ("ES512", "P-521")])
+def test_each_ecdsa_algorithm_verifies_with_a_key_on_its_own_curve(alg: str, curve: str) -> None:
+    key = ECKey.generate_key(curve, private=True)
+    verify_signature(parse_token(sign(key, "ec", claims(), alg=alg)), [jwk_of(key, "ec", alg=alg)])
+
+
+@pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512"])
+def test_each_rsa_algorithm_verifies(key_a: RSAKey, alg: str) -> None:
+    verify_signature(parse_token(sign(key_a, "ka", claims(), alg=alg)), [jwk_of(key_a, "ka", alg=alg)])
+
+
+def test_an_ecdsa_signature_made_on_another_curve_is_refused() -> None:
+    # The header says ES256 and the JWK carries no alg, but the key is a P-384 key.
+    key = ECKey.generate_key("P-384", private=True)
+    header = b64(json.dumps({"alg": "ES256", "kid": "ec"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    raw = sign(key, "ec", claims(), alg="ES384").split(".")[2]
+    public = {k: v for k, v in jwk_of(key, "ec", alg="ES384").items() if k != "alg"}
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(parse_token(f"{header}.{payload}.{raw}"), [public])
+
+
+def test_an_ecdsa_signature_of_the_wrong_length_is_refused() -> None:
+    key = ECKey.generate_key("P-256", private=True)
+    header, payload, signature = sign(key, "ec", claims(), alg="ES256").split(".")
+    longer = b64(base64.urlsafe_b64decode(signature + "==") + b"\x00")
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(parse_token(f"{header}.{payload}.{longer}"), [jwk_of(key, "ec", alg="ES256")])
+
+
+def test_a_token_with_critical_extensions_is_refused(key_a: RSAKey) -> None:
+    # RFC 7515 4.1.11: a verifier that does not understand a "crit" extension must reject the JWS
+    # (b64: false, RFC 7797, would otherwise change what the signature covers).
+    header = b64(json.dumps({"alg": "RS256", "kid": "ka", "crit": ["b64"], "b64": False}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    private = key_a.get_op_key("sign")
+    signature = private.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    token = parse_token(f"{header}.{payload}.{b64(signature)}")
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(token, [jwk_of(key_a, "ka")])
+
+
+@pytest.mark.parametrize("bad", ["+", "/", "=", " ", "*"])
+def test_parts_must_be_strict_base64url(key_a: RSAKey, bad: str) -> None:
+    header, payload, signature = sign(key_a, "ka", claims()).split(".")
+    with pytest.raises(InvalidIdentityToken) as err:
+        parse_token(f"{header}.{payload}.{signature[:10]}{bad}{signature[10:]}")
+    assert err.value.message.startswith("The ID Token provided is not a valid JWT")
+
+
+def test_a_jwk_that_does_not_import_is_skipped_not_fatal(key_a: RSAKey) -> None:
+    token = parse_token(sign(key_a, "ka", claims()))
+    broken = {**jwk_of(key_a, "ka"), "n": "not-a-modulus!"}
+    verify_signature(token, [broken, jwk_of(key_a, "ka")])
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(token, [broken])
 
 
 @pytest.mark.parametrize(

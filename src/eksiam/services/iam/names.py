@@ -105,11 +105,14 @@ def _operations() -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def validated(method: F) -> F:
-    """Check the operation's input constraints before ``method`` (named ``xform_name(Op)``) runs."""
+    """Check the operation's input constraints before ``method`` (named ``xform_name(Op)``) runs,
+    unless the caller's endpoint has checked them (``CallContext.input_checked``)."""
     operation, members = _operations()[method.__name__]
 
     @functools.wraps(method)
     def wrapper(self: Any, ctx: Any, **kwargs: Any) -> Any:
+        if ctx.input_checked:
+            return method(self, ctx, **kwargs)
         params = {members.get(k, k): v for k, v in kwargs.items() if v is not None}
         raise_for(validation_failures(operation, params))
         return method(self, ctx, **kwargs)

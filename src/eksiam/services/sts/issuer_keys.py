@@ -10,6 +10,7 @@ refused; a deleted cluster's tokens stop verifying within ``TTL`` seconds.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,27 +20,48 @@ from eksiam.storage.interface import Record, Store
 TTL = timedelta(seconds=5)
 
 
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    read_at: datetime
+    keys: list[dict[str, Any]] | None  # None: no such issuer
+    kids: frozenset[object]
+    until: datetime | None  # when the first published key retires: the list is stale from then on
+
+
 class LocalIssuerKeys:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[datetime, Record | None]] = {}
+        self._cache: dict[str, _Cached] = {}
 
     def keys(self, issuer: str, kid: object, now: datetime) -> list[dict[str, Any]] | None:
-        """The issuer's published JWKs, or None when ``issuer`` is not an eksiam issuer."""
+        """The issuer's published JWKs, or None when ``issuer`` is not an eksiam issuer. The list
+        is shared: callers must not change it."""
         if issuer_id_of(issuer) is None:
             return None
         with self._lock:
             cached = self._cache.get(issuer)
-        if cached is not None and now - cached[0] < TTL:
-            record = cached[1]
-            if record is None or _publishes(record, kid, now):
-                return published_keys(record, now) if record is not None else None
+        if (
+            cached is not None
+            and now - cached.read_at < TTL
+            and (cached.until is None or now < cached.until)
+            and (cached.keys is None or kid is None or kid in cached.kids)
+        ):
+            return cached.keys
         record = self._store.read(lambda uow: issuer_record(uow, issuer))
+        cached = _snapshot(record, now)
         with self._lock:
-            self._cache[issuer] = (now, record)
-        return published_keys(record, now) if record is not None else None
+            self._cache[issuer] = cached
+        return cached.keys
 
 
-def _publishes(record: Record, kid: object, now: datetime) -> bool:
-    return kid is None or any(jwk.get("kid") == kid for jwk in published_keys(record, now))
+def _snapshot(record: Record | None, now: datetime) -> _Cached:
+    if record is None:
+        return _Cached(now, None, frozenset(), None)
+    keys = published_keys(record, now)
+    retiring = [
+        datetime.fromisoformat(entry["RetireAfter"])
+        for entry in record.get("Keys", [])
+        if entry.get("RetireAfter") is not None and datetime.fromisoformat(entry["RetireAfter"]) > now
+    ]
+    return _Cached(now, keys, frozenset(jwk.get("kid") for jwk in keys), min(retiring, default=None))

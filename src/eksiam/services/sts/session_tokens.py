@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import threading
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -50,7 +50,7 @@ class SessionTokens:
     def seal(self, session: Mapping[str, Any]) -> str:
         """The token for ``session`` (its ``SessionToken`` member, if any, is left out)."""
         body = {k: v for k, v in session.items() if k != "SessionToken"}
-        plain = json.dumps(body, separators=(",", ":")).encode()
+        plain = orjson.dumps(body)
         nonce = secrets.token_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
         return base64.b64encode(_FORMAT + nonce + sealed).decode("ascii")
@@ -66,8 +66,8 @@ class SessionTokens:
         nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
         try:
             plain = self._key().decrypt(nonce, sealed, _FORMAT + access_key_id.encode())
-            session = json.loads(plain)
-        except (InvalidTag, ValueError, UnicodeEncodeError):
+            session = orjson.loads(plain)
+        except (InvalidTag, ValueError, UnicodeEncodeError):  # orjson.JSONDecodeError is a ValueError
             return None
         if not isinstance(session, dict) or session.get("AccessKeyId") != access_key_id:
             return None
@@ -95,4 +95,3 @@ class SessionTokens:
         if stored is None:
             raise RuntimeError("the session token key vanished from the store")
         return base64.b64decode(stored["Key"])
-

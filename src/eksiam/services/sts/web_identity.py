@@ -231,7 +231,7 @@ def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:
     """The global keys an unsigned request has (IAM "AWS global condition context keys")."""
     return {
         "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:CurrentTime": ctx.now.isoformat(timespec="seconds")[:19] + "Z",
         "aws:EpochTime": str(int(ctx.now.timestamp())),
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:RequestedRegion": ctx.region,
