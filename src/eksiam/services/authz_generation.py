@@ -17,7 +17,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -108,6 +108,9 @@ class TrackedStore:
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T:
         return self.inner.read(fn)
+
+    def read_cached(self, key: Hashable, fn: Callable[[UnitOfWork], T]) -> T:
+        return self.inner.read_cached(key, fn)
 
     def deferred_sync(self) -> AbstractContextManager[Deferral]:
         return self.inner.deferred_sync()

@@ -21,11 +21,13 @@ Rules:
 6. Once ``write`` returns, the change is durable (it survives a killed process or a power cut),
    except inside a ``deferred_sync`` scope, where it is durable once ``sync`` has returned: a server
    acknowledges such writes only after that, and one sync serves every write made meanwhile.
+7. ``Store.read_cached(key, fn)`` may answer with what ``fn`` returned for ``key`` before, but
+   only while no write has committed since: it is never staler than ``read``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -82,6 +84,12 @@ class Store(Protocol):
     def write(self, fn: Callable[[UnitOfWork], T]) -> T: ...
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    def read_cached(self, key: Hashable, fn: Callable[[UnitOfWork], T]) -> T:
+        """``read(fn)``, or the result of an earlier call with the same ``key`` when the store knows
+        that nothing has changed since (rule 7). ``fn`` must depend on the records alone, and the
+        result is shared: callers must not change it."""
+        ...
 
     def deferred_sync(self) -> AbstractContextManager[Deferral]:
         """Within the scope, this thread's writes may commit before they are durable; whoever opened

@@ -33,17 +33,25 @@ Rules (the interface's rules, and how they hold here):
    integer beyond 64 bits, is written by ``json`` with ASCII escapes and a leading space, and a
    text with that space is read back by ``json`` too (orjson would refuse the escaped surrogate
    and read the integer as a float), so any Python ``str`` and ``int`` round-trips.
+7. ``read_cached`` (SQLite only; elsewhere it is ``read``) answers with the result an earlier
+   call with the same key got, while the database has provably not changed since. The stamp of a
+   result is taken before its read transaction begins: the connection's serial number, SQLite's
+   ``PRAGMA data_version`` on that connection (which moves when any other connection, in this
+   process or another, commits), and this store's own commit count (which covers commits made on
+   that same connection, counted before the connection is free again). A commit that lands between
+   the stamp and the read only costs a miss later; a result can never outlive a change.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import orjson
@@ -72,6 +80,8 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 40
 IDLE_CONNECTIONS = 16
 """Connections a store keeps checked out between units of work (module rule 5)."""
+CACHED_READS = 4096
+"""Results ``read_cached`` keeps (module rule 7); all are dropped when it is full."""
 BACKOFF_BASE_S = 0.001
 BACKOFF_CAP_S = 0.05
 
@@ -313,6 +323,10 @@ class SqlStore:
         self._compiled: dict[ClauseElement, Compiled] = {}
         self._begin_read: tuple[str, ...] = (backend.begin_read,) if backend.begin_read else ()
         self._idle: dict[Pool, list[PoolProxiedConnection]] = {e.pool: [] for e in backend.engines}
+        self._caching = self._dialect.name == "sqlite"
+        self._cached: dict[Hashable, tuple[tuple[int, int, int], Any]] = {}
+        self._commits = 0
+        self._serials = itertools.count(1)
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
@@ -375,15 +389,32 @@ class SqlStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        return self._read(fn, None)
+
+    def read_cached(self, key: Hashable, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        """``read(fn)``, or the result it gave for ``key`` while nothing has changed (rule 7)."""
+        return self._read(fn, key if self._caching else None)
+
+    def _read(self, fn: Callable[[SqlUnitOfWork], T], cache_key: Hashable | None) -> T:
         backend = self._backend
         for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
             try:
                 with backend.read_lock:
-                    return self._transaction(backend.reader, self._begin_read, fn, writable=False)
+                    return self._transaction(
+                        backend.reader, self._begin_read, fn, writable=False, cache_key=cache_key
+                    )
             except _Retry as retry:
                 if attempt == 2 or not retry.disconnected:
                     raise _unavailable(retry.cause) from retry.cause
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stamp(self, pooled: PoolProxiedConnection, cursor: Any) -> tuple[int, int, int]:
+        info = pooled.info
+        serial = info.get("serial")
+        if serial is None:
+            serial = info["serial"] = next(self._serials)
+        version = cursor.execute("PRAGMA data_version").fetchone()[0]
+        return (serial, version, self._commits)
 
     def _transaction(
         self,
@@ -393,6 +424,7 @@ class SqlStore:
         *,
         writable: bool,
         synchronous: str | None = None,
+        cache_key: Hashable | None = None,
     ) -> T:
         """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
         raise. Conflicts and connections found dead before commit surface as ``_Retry``.
@@ -411,6 +443,12 @@ class SqlStore:
             connection: Any = pooled.driver_connection
             cursor = connection.cursor()
             try:
+                stamp = None
+                if cache_key is not None:
+                    stamp = self._stamp(pooled, cursor)
+                    hit = self._cached.get(cache_key)
+                    if hit is not None and hit[0] == stamp:
+                        return cast(T, hit[1])
                 if synchronous is not None and pooled.info.get("synchronous") != synchronous:
                     cursor.execute(f"PRAGMA synchronous={synchronous}")
                     pooled.info["synchronous"] = synchronous
@@ -425,6 +463,12 @@ class SqlStore:
                     uow.end()
                 committing = True
                 connection.commit()
+                if writable:
+                    self._commits += 1  # before the connection is free for a reader (rule 7)
+                elif stamp is not None:
+                    if len(self._cached) >= CACHED_READS:
+                        self._cached.clear()
+                    self._cached[cache_key] = (stamp, result)
                 return result
             finally:
                 cursor.close()

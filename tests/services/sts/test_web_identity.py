@@ -117,6 +117,32 @@ def test_string_like_on_sub_and_a_condition_on_oaud(world: World, cluster: Clust
         assume(world, role_arn, cluster.token(namespace="kube-system", service_account="anything"))
 
 
+def test_iam_changes_apply_to_the_very_next_web_identity_call(world: World, cluster: Cluster) -> None:
+    # STS keeps what it read for a role and provider only while the store says nothing changed.
+    role_arn = cluster.role()
+    token = cluster.token()
+    assume(world, role_arn, token)
+    other = {"StringEquals": {f"{cluster.host}:sub": "system:serviceaccount:apps:writer"}}
+    world.iam.update_assume_role_policy(
+        world.root(),
+        role_name="irsa",
+        policy_document=document(
+            trust({"Federated": cluster.provider_arn}, "sts:AssumeRoleWithWebIdentity", Condition=other)
+        ),
+    )
+    with pytest.raises(AccessDenied):
+        assume(world, role_arn, token)
+    assume(world, role_arn, cluster.token(service_account="writer"))
+    world.iam.remove_client_id_from_open_id_connect_provider(
+        world.root(), open_id_connect_provider_arn=cluster.provider_arn, client_id="sts.amazonaws.com"
+    )
+    with pytest.raises(InvalidIdentityToken):
+        assume(world, role_arn, cluster.token(service_account="writer"))
+    world.iam.delete_role(world.root(), role_name="irsa")
+    with pytest.raises(AccessDenied):
+        assume(world, role_arn, cluster.token(service_account="writer"))
+
+
 def test_a_provider_missing_from_iam_is_an_invalid_token(world: World) -> None:
     issuer = world.issuers.create_issuer(ACCOUNT, "us-east-1", "unregistered")
     role_arn = world.role("irsa", trust({"Federated": "*"}, "sts:AssumeRoleWithWebIdentity"))

@@ -103,7 +103,9 @@ class WebIdentityOperations(StsBase):
         ref = role_ref(role_arn)
         if ref is None:
             raise AccessDenied.web_identity()
-        found = self.store.read(lambda uow: _lookup(uow, ref.account, key, ref))
+        found = self.store.read_cached(
+            ("sts:web-identity", ref.arn, key), lambda uow: _lookup(uow, ref.account, key, ref)
+        )
         if found.role is None:
             raise AccessDenied.web_identity()
         if found.provider is None or key is None:
