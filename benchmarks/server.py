@@ -1,6 +1,6 @@
 """eksiam serve vs moto_server: the same signed load against both, side by side on loopback.
 
-    python benchmarks/server.py [--connections 16] [--seconds 8] [--max-requests 40000]
+    python benchmarks/server.py [--connections 16] [--seconds 8] [--max-requests 40000] [--rounds 3]
 
 Both servers run as separate processes on 127.0.0.1 (free ports). eksiam verifies every signature
 and enforces IAM authorization (the default); moto runs as it ships. The load generator is one
@@ -8,7 +8,10 @@ asyncio process with raw keep-alive HTTP/1.1 connections: requests are signed wi
 SigV4Auth *before* timing starts (a pool: one request replayed for reads, one per role name for
 CreateRole+DeleteRole), so signing speed does not limit the client. Each scenario runs for at most
 ``--seconds`` and ``--max-requests``; we print requests/s and latency percentiles for both and the
-ratio. moto (``moto[server]``) is a benchmark-only tool: installed here on demand, never a project
+ratio. Each scenario runs ``--rounds`` times, eksiam and moto in turn, and the ratio reported is
+the median of the rounds' ratios: on a shared machine either server's rate drifts by tens of
+percent from one minute to the next, and alternating short runs lets both see the same drift.
+moto (``moto[server]``) is a benchmark-only tool: installed here on demand, never a project
 dependency.
 """
 
@@ -20,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -358,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--max-requests", type=int, default=40000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per server and scenario, alternating")
     parser.add_argument("--only", choices=["eksiam", "moto"], default=None)
     parser.add_argument("--eksiam-flag", action="append", default=[], help="extra flag for eksiam serve")
     parser.add_argument(
@@ -391,20 +396,26 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             print(header)
             for scenario in SCENARIOS:
-                results: dict[str, Result] = {}
-                for server in servers:
-                    result = run_scenario(server, scenario, args)
-                    results[server.name] = result
+                ratios: list[tuple[float, float]] = []
+                for _ in range(args.rounds):
+                    results: dict[str, Result] = {}
+                    for server in servers:
+                        result = run_scenario(server, scenario, args)
+                        results[server.name] = result
+                        print(
+                            f"{scenario.name:28} {server.name:7} {result.rps:9.0f} {result.pct(0.5):8.2f} "
+                            f"{result.pct(0.99):8.2f} {result.errors:7d} {result.cpu_us:10.0f}",
+                            flush=True,
+                        )
+                    if len(results) == 2 and results["moto"].rps:
+                        ours, theirs = results["eksiam"], results["moto"]
+                        ratios.append((ours.rps / theirs.rps, theirs.cpu_us / ours.cpu_us))
+                if ratios:
+                    throughput = statistics.median(r[0] for r in ratios)
+                    cpu = statistics.median(r[1] for r in ratios)
                     print(
-                        f"{scenario.name:28} {server.name:7} {result.rps:9.0f} {result.pct(0.5):8.2f} "
-                        f"{result.pct(0.99):8.2f} {result.errors:7d} {result.cpu_us:10.0f}",
-                        flush=True,
-                    )
-                if len(results) == 2 and results["moto"].rps:
-                    ours, theirs = results["eksiam"], results["moto"]
-                    print(
-                        f"{scenario.name:28} ratio   {ours.rps / theirs.rps:9.1f}x throughput, "
-                        f"{theirs.cpu_us / ours.cpu_us:.1f}x less server CPU per request"
+                        f"{scenario.name:28} ratio   {throughput:9.1f}x throughput, "
+                        f"{cpu:.1f}x less server CPU per request (median of {len(ratios)})"
                     )
         finally:
             for server in servers:

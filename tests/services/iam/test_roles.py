@@ -367,6 +367,22 @@ def test_trust_policy_naming_a_missing_role_is_invalid_principal(iam: IamService
         iam.get_role(ctx, role_name="r")
 
 
+def test_a_taken_name_is_reported_before_an_invalid_principal_and_changes_nothing(
+    iam: IamService, ctx: CallContext, make_role
+) -> None:
+    first = make_role("taken")
+    missing = "arn:aws:iam::123456789012:role/ghost"
+    with pytest.raises(EntityAlreadyExists):
+        iam.create_role(ctx, role_name="TAKEN", assume_role_policy_document=_trust_aws(missing))
+    with pytest.raises(EntityAlreadyExists):  # the same when every other check passes
+        iam.create_role(ctx, role_name="TAKEN", assume_role_policy_document=_trust_aws(first["Arn"]))
+    assert iam.get_role(ctx, role_name="taken")["Role"]["RoleId"] == first["RoleId"]
+    assert [r["RoleName"] for r in iam.list_roles(ctx)["Roles"]] == ["taken"]
+    # the failed attempts recorded no trust reference: deleting the role leaves nothing behind
+    iam.delete_role(ctx, role_name="taken")
+    make_role("taken")
+
+
 def test_trust_policy_naming_existing_entities_is_accepted(
     iam: IamService, ctx: CallContext, make_role
 ) -> None:

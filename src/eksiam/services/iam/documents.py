@@ -15,6 +15,7 @@ sends (iam-rules.md 3.2).
 
 from __future__ import annotations
 
+import functools
 import json
 
 from eksiam.arn import Arn, InvalidArn
@@ -54,10 +55,13 @@ def check_inline_total(entity_type: str, entity_name: str, documents: list[str])
         raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {entity_type} {entity_name}")
 
 
-def named_principals(document: str) -> list[tuple[str, str, str, str]]:
+@functools.lru_cache(maxsize=1024)
+def named_principals(document: str) -> tuple[tuple[str, str, str, str], ...]:
     """``(arn, account, kind, name)`` of every IAM user or role ARN among the ``AWS`` principals.
 
     Wildcards, account ids, root ARNs and session ARNs name no stored entity and are left out.
+    Kept per document: creating or deleting a role reads its trust policy's principals two or
+    three times.
     """
     found = []
     statements = json.loads(document).get("Statement", [])
@@ -72,4 +76,4 @@ def named_principals(document: str) -> list[tuple[str, str, str, str]]:
             kind = arn.resource_type
             if arn.service == "iam" and kind in ("user", "role") and "*" not in value and "?" not in value:
                 found.append((value, arn.account, kind, arn.resource.rsplit("/", 1)[-1]))
-    return found
+    return tuple(found)

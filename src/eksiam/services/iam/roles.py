@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksiam import ids
+from eksiam.errors import ServiceError
 from eksiam.services.context import CallContext
 from eksiam.services.iam import boundaries, lookup, quotas, trust_references, views
 from eksiam.services.iam import records as r
@@ -105,15 +106,19 @@ class Roles(IamBase):
 
         def run(uow: UnitOfWork) -> Record:
             entity = dict(record)
-            if uow.get(r.ROLE, ctx.account, r.name_key(role_name)) is not None:
-                raise EntityAlreadyExists.entity("role", role_name)
-            check_principals_exist(uow, ctx.account, assume_role_policy_document)
-            trust_references.record_references(uow, ctx.account, role_name, assume_role_policy_document)
-            quotas.consume(uow, ctx.account, r.ROLE, self.quotas)
-            if permissions_boundary is not None:
-                boundaries.set_boundary(
-                    uow, ctx.account, r.ROLE, entity, permissions_boundary, self.catalog, creating=True
-                )
+            try:
+                check_principals_exist(uow, ctx.account, assume_role_policy_document)
+                trust_references.record_references(uow, ctx.account, role_name, assume_role_policy_document)
+                quotas.consume(uow, ctx.account, r.ROLE, self.quotas)
+                if permissions_boundary is not None:
+                    boundaries.set_boundary(
+                        uow, ctx.account, r.ROLE, entity, permissions_boundary, self.catalog, creating=True
+                    )
+            except ServiceError:  # an existing role is the error to give, as when checked first
+                if uow.get(r.ROLE, ctx.account, r.name_key(role_name)) is not None:
+                    raise EntityAlreadyExists.entity("role", role_name) from None
+                raise
+            # A taken name fails here (AlreadyExists) and rolls back everything above.
             uow.put(r.ROLE, ctx.account, r.name_key(role_name), entity, create=True)
             return entity
 
