@@ -116,6 +116,15 @@ def _prefix_end(prefix: str) -> str | None:
     return None
 
 
+def _address(kind: str, account: str, key: str) -> dict[str, str]:
+    """``_checked(kind=, account=, key=)`` for the three-part address of every get, put and delete,
+    without building keyword dictionaries."""
+    plain = type(kind) is str and type(account) is str and type(key) is str  # noqa: E721
+    if plain and "\x00" not in kind and "\x00" not in account and "\x00" not in key:
+        return {"kind": kind, "account": account, "key": key}
+    return _checked(kind=kind, account=account, key=key)  # refuses it, naming the part
+
+
 def _checked(**parts: str) -> dict[str, str]:
     """Address parts as bind values; PostgreSQL text cannot hold NUL, so no backend accepts it."""
     for name, value in parts.items():
@@ -217,14 +226,14 @@ class SqlUnitOfWork:
         self._cursor = None
 
     def get(self, kind: str, account: str, key: str) -> Record | None:
-        row = self._fetch(_GET, _checked(kind=kind, account=account, key=key), "one")
+        row = self._fetch(_GET, _address(kind, account, key), "one")
         return None if row is None else _load(row[0])
 
     def put(self, kind: str, account: str, key: str, data: Record, *, create: bool = False) -> None:
         self._require_writable()
         if not isinstance(data, Mapping):
             raise TypeError(f"a record is a dict, not {type(data).__name__}")
-        values = _checked(kind=kind, account=account, key=key)
+        values = _address(kind, account, key)
         params = {**values, "data": _dump(data)}
         if not create:
             self._execute(_UPSERT, params)
@@ -233,7 +242,7 @@ class SqlUnitOfWork:
 
     def delete(self, kind: str, account: str, key: str) -> bool:
         self._require_writable()
-        return bool(self._execute(_DELETE, _checked(kind=kind, account=account, key=key)).rowcount)
+        return bool(self._execute(_DELETE, _address(kind, account, key)).rowcount)
 
     def list(
         self,

@@ -1,0 +1,70 @@
+"""Percent-decoding of form bodies and query strings (protocol/urlencoded.py): the same bytes as
+``urllib.parse.unquote_to_bytes`` for every well-formed input, and MalformedQueryString otherwise."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eksiam.protocol.errors import MalformedQueryString
+from eksiam.protocol.urlencoded import decode_component, decode_pairs
+
+# Pieces that stress a decoder built on quoted-printable: its own "=" marker, line breaks (soft
+# breaks are "=" + newline there), trailing blanks, underscores (spaces in QP headers), raw high bytes.
+PIECES = st.sampled_from(
+    [b"%", b"=", b"=\n", b"=\r\n", b"\r", b"\n", b" ", b"\t", b"_", b"\x00", b"\xff", b"a", b"F", b"0", b"9"]
+)
+ESCAPES = st.integers(0, 255).map(lambda i: f"%{i:02x}".encode()) | st.integers(0, 255).map(
+    lambda i: f"%{i:02X}".encode()
+)
+
+
+@given(st.lists(PIECES | ESCAPES, max_size=20).map(b"".join))
+def test_well_formed_input_decodes_exactly_as_urllib_does(raw: bytes) -> None:
+    if re.search(rb"%(?![0-9A-Fa-f]{2})", raw):  # a "%" without two hex digits after it
+        with pytest.raises(MalformedQueryString):
+            decode_component(raw)
+        return
+    expected = unquote_to_bytes(raw.replace(b"+", b" "))
+    try:
+        text = expected.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(MalformedQueryString):
+            decode_component(raw)
+        return
+    assert decode_component(raw) == text
+
+
+@given(st.binary(max_size=64))
+def test_any_bytes_round_trip_through_percent_encoding(data: bytes) -> None:
+    encoded = quote_from_bytes(data, safe="").encode()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(MalformedQueryString):
+            decode_component(encoded)
+        return
+    assert decode_component(encoded) == text
+
+
+def test_a_policy_document_in_a_form_body() -> None:
+    body = (
+        b"Action=CreateRole&RoleName=r&AssumeRolePolicyDocument=%7B%22Version%22%3A%222012-10-17%22%2C"
+        b"%22Statement%22%3A%5B%5D%7D&Note=a%3Db%3D%3D+c"
+    )
+    assert decode_pairs(body) == [
+        ("Action", "CreateRole"),
+        ("RoleName", "r"),
+        ("AssumeRolePolicyDocument", '{"Version":"2012-10-17","Statement":[]}'),
+        ("Note", "a=b== c"),
+    ]
+
+
+@pytest.mark.parametrize("raw", [b"%", b"%4", b"%zz", b"a%4g", b"%%41"])
+def test_a_broken_escape_is_malformed(raw: bytes) -> None:
+    with pytest.raises(MalformedQueryString):
+        decode_component(raw)
