@@ -86,14 +86,15 @@ class WebToken:
         return tuple(v for v in values if isinstance(v, str))
 
 
-_TO_STANDARD_ALPHABET = str.maketrans("-_", "+/")
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
 
 
 def _base64url(part: str) -> bytes:
     """Unpadded base64url (RFC 7515 section 2), strictly: any other character is an error."""
-    if "+" in part or "/" in part or "=" in part:
+    raw = part.encode("ascii")  # UnicodeEncodeError is a ValueError
+    if b"+" in raw or b"/" in raw or b"=" in raw:
         raise ValueError("not base64url")
-    padded = part.translate(_TO_STANDARD_ALPHABET) + "=" * (-len(part) % 4)
+    padded = raw.translate(_TO_STANDARD_ALPHABET) + b"=" * (-len(raw) % 4)
     return binascii.a2b_base64(padded, strict_mode=True)
 
 
