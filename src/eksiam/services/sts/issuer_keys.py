@@ -59,9 +59,6 @@ def _snapshot(record: Record | None, now: datetime) -> _Cached:
     if record is None:
         return _Cached(now, None, frozenset(), None)
     keys = published_keys(record, now)
-    retiring = [
-        datetime.fromisoformat(entry["RetireAfter"])
-        for entry in record.get("Keys", [])
-        if entry.get("RetireAfter") is not None and datetime.fromisoformat(entry["RetireAfter"]) > now
-    ]
+    retire_times = (entry.get("RetireAfter") for entry in record.get("Keys", []))
+    retiring = [when for when in map(datetime.fromisoformat, filter(None, retire_times)) if when > now]
     return _Cached(now, keys, frozenset(jwk.get("kid") for jwk in keys), min(retiring, default=None))
