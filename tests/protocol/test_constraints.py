@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import regex  # type: ignore[import-untyped]
 from protocol_doubles import Recorder, form
 
-from eksiam.protocol import AwsEndpoint, HttpRequest, service_model
+from eksiam.protocol import SERVICE_NAMES, AwsEndpoint, HttpRequest, service_model
 from eksiam.protocol.constraints import ConstraintCompiler, java_pattern
 
 ROLE_NAME_PATTERN = r"[\w+=,.@-]+"
@@ -118,3 +120,54 @@ def test_rest_json_violation_uses_the_services_validation_code(
     assert b"at 'maxResults' failed to satisfy constraint: Member must have value" in response.body
     assert fakes["eks"].calls == []
     assert len(auth.routed) == 1
+
+
+def _model_patterns() -> set[str]:
+    patterns: set[str] = set()
+    for name in SERVICE_NAMES:
+        model = service_model(name)
+        for shape_name in model.shape_names:
+            pattern = model.shape_for(shape_name).metadata.get("pattern")
+            if pattern:
+                patterns.add(pattern)
+    return patterns
+
+
+PROBES = [
+    "",
+    "a",
+    "Role_1+=,.@-",
+    "rôle",
+    "équipe 1",
+    "arn:aws:iam::123456789012:role/service-role/x",
+    "/path/to/",
+    "a b\tc\nd\re",
+    "\u00ff\u0100",
+    "日本語",
+    "[x]",
+    "-",
+    "sts.amazonaws.com",
+    '{"Version":"2012-10-17"}',
+    "\x00",
+    "\U0001f600",
+    "1.29",
+    "AKIAIOSFODNN7EXAMPLE",
+]
+
+
+def test_every_model_pattern_means_the_same_whichever_engine_runs_it() -> None:
+    """``java_pattern`` hands most patterns to ``re``; each must decide as ``regex`` would."""
+    patterns = _model_patterns()
+    assert len(patterns) > 50
+    on_re = 0
+    for pattern in patterns:
+        compiled = java_pattern(pattern)
+        reference = regex.compile(compiled.pattern)  # type: ignore[attr-defined]
+        on_re += isinstance(compiled, re.Pattern)
+        for probe in PROBES + [pattern]:
+            assert bool(compiled.fullmatch(probe)) == bool(reference.fullmatch(probe)), (pattern, probe)
+    assert on_re > len(patterns) // 2  # most patterns run on the faster engine
+
+
+def test_unicode_property_classes_still_compile_with_regex() -> None:
+    assert not isinstance(java_pattern(r"[\p{L}]+"), re.Pattern)

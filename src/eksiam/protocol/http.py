@@ -22,7 +22,7 @@ def header_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     method: str
     path: str
@@ -40,7 +40,7 @@ class HttpRequest:
         return query if isinstance(query, bytes) else query.encode("utf-8")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpResponse:
     status: int
     headers: Sequence[tuple[str, str]]

@@ -29,7 +29,7 @@ from eksiam.protocol.http import HttpRequest
 from eksiam.protocol.urlencoded import decode_component
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoutedOperation:
     """What ``authenticate`` learns about a parsed request before any service code runs.
 
@@ -97,7 +97,7 @@ class Router:
                 best = (found[0].weight, codec)
         if best is not None:
             return best[1]
-        if b"Action=" in request.query_bytes or b"Action=" in request.body or not self._rest:
+        if request.query_bytes.find(b"Action=") >= 0 or request.body.find(b"Action=") >= 0 or not self._rest:
             return self._front
         return self._rest[0]
 

@@ -40,7 +40,7 @@ class Caller:
     session: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallContext:
     """``input_checked`` says the parameters already passed the operation model's constraints (the
     AWS endpoint checks every request it dispatches), so ``iam.names.validated`` need not repeat it."""

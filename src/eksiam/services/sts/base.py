@@ -55,7 +55,7 @@ def find_role(uow: UnitOfWork, ref: RoleRef) -> Record | None:
     return record if record is not None and record.get("Arn") == ref.arn else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SessionSpec:
     """Everything a new role session records (sessions.py layout), decided before it is written."""
 

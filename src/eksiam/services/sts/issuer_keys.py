@@ -22,10 +22,10 @@ TTL = timedelta(seconds=5)
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
-    read_at: datetime
     keys: list[dict[str, Any]] | None  # None: no such issuer
     kids: frozenset[object]
-    until: datetime | None  # when the first published key retires: the list is stale from then on
+    # read time + TTL, or earlier when the first published key retires: stale from then on
+    until: datetime
 
 
 class LocalIssuerKeys:
@@ -43,8 +43,7 @@ class LocalIssuerKeys:
             cached = self._cache.get(issuer)
         if (
             cached is not None
-            and now - cached.read_at < TTL
-            and (cached.until is None or now < cached.until)
+            and now < cached.until
             and (cached.keys is None or kid is None or kid in cached.kids)
         ):
             return cached.keys
@@ -57,8 +56,8 @@ class LocalIssuerKeys:
 
 def _snapshot(record: Record | None, now: datetime) -> _Cached:
     if record is None:
-        return _Cached(now, None, frozenset(), None)
+        return _Cached(None, frozenset(), now + TTL)
     keys = published_keys(record, now)
     retire_times = (entry.get("RetireAfter") for entry in record.get("Keys", []))
     retiring = [when for when in map(datetime.fromisoformat, filter(None, retire_times)) if when > now]
-    return _Cached(now, keys, frozenset(jwk.get("kid") for jwk in keys), min(retiring, default=None))
+    return _Cached(keys, frozenset(jwk.get("kid") for jwk in keys), min([now + TTL, *retiring]))

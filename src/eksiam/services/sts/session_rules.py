@@ -80,6 +80,8 @@ def merge_tags(
     inherited_transitive: Sequence[str],
 ) -> tuple[list[dict[str, str]], list[str]]:
     """The session's tags and its (lower-cased) transitive keys, after the rule 3 checks."""
+    if not requested and not transitive_keys and not inherited and not inherited_transitive:
+        return [], []
     if len(requested) > MAX_TAGS:
         raise ValidationError.constraint(
             "tags", "tags", f"Member must have length less than or equal to {MAX_TAGS}"

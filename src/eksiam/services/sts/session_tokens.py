@@ -49,8 +49,9 @@ class SessionTokens:
 
     def seal(self, session: Mapping[str, Any]) -> str:
         """The token for ``session`` (its ``SessionToken`` member, if any, is left out)."""
-        body = {k: v for k, v in session.items() if k != "SessionToken"}
-        plain = orjson.dumps(body)
+        if "SessionToken" in session:
+            session = {k: v for k, v in session.items() if k != "SessionToken"}
+        plain = orjson.dumps(session)
         nonce = secrets.token_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
         return base64.b64encode(_FORMAT + nonce + sealed).decode("ascii")

@@ -46,7 +46,7 @@ from eksiam.services.context import Caller, CallerKind
 _ACCOUNT_MASK = 0x7FFFFFFFFF80
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewCredentials:
     access_key_id: str
     secret_access_key: str = field(repr=False)

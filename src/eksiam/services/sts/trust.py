@@ -14,6 +14,7 @@ AWS STS" and "Available keys for AWS web identity federation"); the caller's glo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Protocol
 
 from eksiam.policy import (
@@ -49,8 +50,9 @@ class TrustDecider(Protocol):
     ) -> Decision: ...
 
 
+@lru_cache(maxsize=4096)
 def trust_policy(document: str, role_arn: str) -> Policy:
-    """The stored trust policy, parsed once per content (the engine caches by hash)."""
+    """The stored trust policy, parsed once per content and role (a ``Policy`` is immutable)."""
     return parse_policy(document, PolicyKind.TRUST, policy_id=f"{role_arn}#trust")
 
 

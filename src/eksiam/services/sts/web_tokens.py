@@ -54,7 +54,7 @@ ALGORITHM_FAMILY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WebToken:
     """A token split into its parts; ``claims`` are trustworthy only after ``verify_signature``.
     ``signing_input`` is the ASCII of ``header.payload`` as it arrived (RFC 7515 section 5.2)."""
@@ -87,12 +87,13 @@ class WebToken:
 
 
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_BASE64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _base64url(part: str) -> bytes:
     """Unpadded base64url (RFC 7515 section 2), strictly: any other character is an error."""
     raw = part.encode("ascii")  # UnicodeEncodeError is a ValueError
-    if b"+" in raw or b"/" in raw or b"=" in raw:
+    if raw.translate(None, _BASE64URL_ALPHABET):
         raise ValueError("not base64url")
     padded = raw.translate(_TO_STANDARD_ALPHABET) + b"=" * (-len(raw) % 4)
     return binascii.a2b_base64(padded, strict_mode=True)
@@ -163,11 +164,13 @@ def _verification_key(members: tuple[tuple[str, Any], ...]) -> Any:
 def _rsa(digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bool]:
     """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3)."""
 
+    pkcs1, hashing = padding.PKCS1v15(), digest()  # stateless parameter objects, built once
+
     def check(key: Any, signature: bytes, data: bytes) -> bool:
         if not isinstance(key, rsa.RSAPublicKey):
             return False
         try:
-            key.verify(signature, data, padding.PKCS1v15(), digest())
+            key.verify(signature, data, pkcs1, hashing)
         except InvalidSignature:
             return False
         return True
@@ -178,6 +181,7 @@ def _rsa(digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bo
 def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bool]:
     """ECDSA with the signature as R || S, each ``size`` bytes (RFC 7518 section 3.4); the key
     must be on the algorithm's own curve."""
+    scheme = ec.ECDSA(digest())
 
     def check(key: Any, signature: bytes, data: bytes) -> bool:
         if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve:
@@ -187,7 +191,7 @@ def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> Callabl
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
         try:
-            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(digest()))
+            key.verify(encode_dss_signature(r, s), data, scheme)
         except InvalidSignature:
             return False
         return True
