@@ -74,6 +74,32 @@ def test_a_waiter_that_arrives_during_a_sync_waits_for_the_next() -> None:
         sync.shutdown()
 
 
+def test_a_waiter_that_goes_away_leaves_the_sync_to_the_others() -> None:
+    gate = Gate()
+    sync = GroupSync(gate)
+
+    async def main() -> None:
+        leaving, staying = asyncio.ensure_future(sync.wait()), asyncio.ensure_future(sync.wait())
+        await asyncio.sleep(0.05)
+        leaving.cancel()
+        await asyncio.sleep(0.01)
+        assert not staying.done()
+        gate.release.set()
+        await staying
+        assert leaving.cancelled() and len(gate.started) == 1
+        third = asyncio.ensure_future(sync.wait())  # the group is usable afterwards
+        await asyncio.sleep(0.05)
+        gate.release.set()
+        await third
+        assert len(gate.started) == 2
+
+    try:
+        asyncio.run(main())
+    finally:
+        gate.release.set()
+        sync.shutdown()
+
+
 def test_a_failed_sync_fails_its_waiters() -> None:
     gate = Gate(fail=True)
     sync = GroupSync(gate)
