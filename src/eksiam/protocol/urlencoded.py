@@ -17,10 +17,7 @@ _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 def decode_component(raw: bytes, *, plus_is_space: bool = True) -> str:
     """One percent-encoded key or value as text; raise MalformedQueryString when it is broken."""
-    escaped = raw.find(b"%") >= 0
-    if escaped:
-        _check_escapes(raw)
-    return _decode_checked(raw, plus_is_space and raw.find(b"+") >= 0, escaped)
+    return _decode(raw, plus_is_space and raw.find(b"+") >= 0, True)
 
 
 def _check_escapes(raw: bytes) -> None:
@@ -28,14 +25,15 @@ def _check_escapes(raw: bytes) -> None:
         raise MalformedQueryString("The query string contains an invalid percent-encoded sequence.")
 
 
-def _decode_checked(raw: bytes, plus: bool, escaped: bool) -> str:
-    """``decode_component`` once every escape in ``raw`` is known to be well formed; ``plus`` and
-    ``escaped`` say whether the text it came from has a ``+`` or a ``%`` at all. (Searches use
-    ``bytes.find``: CPython 3.11's ``in`` on bytes first tries the needle as an integer and builds a
-    TypeError for it, which costs twice the search.)"""
+def _decode(raw: bytes, plus: bool, escaped: bool) -> str:
+    """``decode_component``, told whether the text ``raw`` came from has a ``+`` or a ``%`` at all,
+    so a long component without either (a token) is only decoded. Searches use ``bytes.find``:
+    CPython 3.11's ``in`` on bytes first tries the needle as an integer and builds a TypeError for
+    it, which costs twice the search."""
     if plus:
         raw = raw.replace(b"+", b" ")
     if escaped and raw.find(b"%") >= 0:
+        _check_escapes(raw)
         raw = _unquote(raw)
     try:
         return raw.decode("utf-8")
@@ -57,12 +55,10 @@ def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if not data:
         return pairs
-    plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0  # one scan each, not one per component
-    if escaped:
-        _check_escapes(data)
+    plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0
     for part in data.split(b"&"):
         if not part:
             continue
         key, _, value = part.partition(b"=")
-        pairs.append((_decode_checked(key, plus, escaped), _decode_checked(value, plus, escaped)))
+        pairs.append((_decode(key, plus, escaped), _decode(value, plus, escaped)))
     return pairs
