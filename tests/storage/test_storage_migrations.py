@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,22 @@ def test_a_database_newer_than_this_code_is_refused(tmp_path: Path) -> None:
 
 def test_threads_opening_a_new_database_at_once_all_succeed(store_url: str) -> None:
     in_threads(6, lambda _: open_store(store_url).close())
+
+
+def test_opening_waits_while_another_connection_writes_to_a_new_database(tmp_path: Path) -> None:
+    """Switching a new database to WAL upgrades a read transaction to a write, and SQLite answers
+    that upgrade SQLITE_BUSY at once, without its busy handler, while another connection holds
+    the write lock (seen as a rare failure of the threads test above under load)."""
+    path = tmp_path / "eksiam.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        open_store(f"sqlite:///{path}").close()
+    finally:
+        release.join()
+        holder.close()
 
 
 def test_processes_opening_a_new_database_at_once_all_succeed(store_url: str) -> None:

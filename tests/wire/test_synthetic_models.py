@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.model import ServiceModel
 from botocore.parsers import create_parser
@@ -214,3 +215,13 @@ def test_rest_json_payload_and_header_map_inputs(data: st.DataObject) -> None:
         assert plan.name == operation
         expected = {k: v for k, v in params.items() if v not in ({}, b"")}
         assert {k: v for k, v in parsed.items() if v not in ({}, b"")} == expected
+
+
+@pytest.mark.parametrize("payload", [b"\t", b" \r\n", b"{}"])
+def test_a_raw_payload_of_whitespace_is_data(payload: bytes) -> None:
+    """A blob payload is the body's bytes, whatever they are; only a JSON body of whitespace alone
+    is no document (found by the property test above)."""
+    model = REST.info.model
+    plan, parsed = REST.route_and_parse(prepared(model, "PutBlob", {"Id": "0", "Data": payload}))
+    assert plan.name == "PutBlob"
+    assert parsed["Data"] == payload

@@ -218,22 +218,24 @@ def body_reader(
     compiler: JsonInputCompiler, shape: StructureShape | None
 ) -> Callable[[bytes], dict[str, Any]] | None:
     """How the body maps to params: the body members as one JSON object, or, when the input names a
-    ``payload`` member, that member alone (a JSON structure, or raw bytes/text for blob/string)."""
+    ``payload`` member, that member alone (a JSON structure, or raw bytes/text for blob/string).
+    A JSON body of whitespace alone is no document; a raw payload is absent only when empty, since
+    whitespace is data there."""
     if shape is None:
         return None
     payload = shape.serialization.get("payload")
     if payload is not None:
         member = shape.members[payload]
         if member.type_name == "blob":
-            return lambda body: {payload: body}
+            return lambda body: {payload: body} if body else {}
         if member.type_name == "string":
-            return lambda body: {payload: _text(body)}
+            return lambda body: {payload: _text(body)} if body else {}
         inner = compiler.compile(member)
-        return lambda body: {payload: _checked(inner, _json_document(body))}
+        return lambda body: {payload: _checked(inner, _json_document(body))} if body.strip() else {}
     if not any(m.serialization.get("location") is None for m in shape.members.values()):
         return None
     whole = compiler.compile(shape)
-    return lambda body: _checked(whole, _json_document(body))
+    return lambda body: _checked(whole, _json_document(body)) if body.strip() else {}
 
 
 def _text(body: bytes) -> str:
@@ -279,9 +281,7 @@ def request_reader(
     labels = route.labels
 
     def parse(request: HttpRequest, match: re.Match[str]) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if read_body is not None and request.body.strip():
-            params = read_body(request.body)
+        params: dict[str, Any] = read_body(request.body) if read_body is not None else {}
         where = ""
         try:
             for group, name, convert in labels:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -93,13 +94,26 @@ class Backend:
 
 def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     dbapi_connection.isolation_level = None  # rule 4: we issue BEGIN ourselves
-    for pragma in (
-        f"busy_timeout={BUSY_TIMEOUT_MS}",
-        "journal_mode=WAL",
-        "synchronous=FULL",
-        "foreign_keys=ON",
-    ):
+    dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").close()
+    _enable_wal(dbapi_connection)
+    for pragma in ("synchronous=FULL", "foreign_keys=ON"):
         dbapi_connection.execute(f"PRAGMA {pragma}").close()
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """``journal_mode=WAL``, retried while busy. On a database still in rollback mode the switch
+    upgrades a read transaction to a write, and SQLite answers that upgrade SQLITE_BUSY at once,
+    without the busy handler, while another connection holds the write lock (servers or threads
+    opening a new database together); so the wait the busy timeout promises happens here."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL").close()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _sqlite_retryable(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
 
 
 def _sqlite_begin(conn: Connection) -> None:
