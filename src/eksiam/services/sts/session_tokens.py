@@ -49,7 +49,7 @@ class SessionTokens:
 
     def seal(self, session: Mapping[str, Any]) -> str:
         """The token for ``session`` (its ``SessionToken`` member, if any, is left out)."""
-        if "SessionToken" in session:
+        if "SessionToken" in session or not isinstance(session, dict):
             session = {k: v for k, v in session.items() if k != "SessionToken"}
         plain = orjson.dumps(session)
         nonce = secrets.token_bytes(_NONCE_BYTES)
