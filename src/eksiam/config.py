@@ -38,6 +38,13 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def store_url(value: str) -> str:
+    """``--data`` and ``EKSIAM_DATA`` take a store URL or a plain SQLite file path."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Settings from ``EKSIAM_*`` variables, then explicit overrides (flags) where not None."""
     env = os.environ if env is None else env
@@ -47,7 +54,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
     if "EKSIAM_REGION" in env:
         values["region"] = env["EKSIAM_REGION"]
     if "EKSIAM_DATA" in env:
-        values["data_url"] = env["EKSIAM_DATA"]
+        values["data_url"] = store_url(env["EKSIAM_DATA"])
     if "EKSIAM_PORT" in env:
         values["port"] = int(env["EKSIAM_PORT"])
     if "EKSIAM_ACCESS_KEY_ID" in env:

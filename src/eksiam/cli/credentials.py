@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from eksiam.cli.serve import data_url, ensure_sqlite_dir
-from eksiam.config import from_env
+from eksiam.cli.serve import ensure_sqlite_dir
+from eksiam.config import from_env, store_url
 
 
 def credentials(
@@ -33,7 +33,7 @@ def credentials(
     from eksiam.storage import open_store
 
     settings = from_env(
-        data_url=data_url(data) if data else None, account_id=account_id, region=region, host=host, port=port
+        data_url=store_url(data) if data else None, account_id=account_id, region=region, host=host, port=port
     )
     ensure_sqlite_dir(settings.data_url)
     store = open_store(settings.data_url)

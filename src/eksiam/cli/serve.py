@@ -15,14 +15,7 @@ from typing import Annotated
 
 import typer
 
-from eksiam.config import from_env
-
-
-def data_url(value: str) -> str:
-    """``--data`` takes a store URL or a plain SQLite file path."""
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+from eksiam.config import from_env, store_url
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -74,7 +67,7 @@ def serve(
     settings = from_env(
         host=host,
         port=port,
-        data_url=data_url(data) if data else None,
+        data_url=store_url(data) if data else None,
         account_id=account_id,
         region=region,
         enforce=False if no_enforce else None,

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from eksiam.cli.serve import data_url, ensure_sqlite_dir
-from eksiam.config import from_env
+from eksiam.cli.serve import ensure_sqlite_dir
+from eksiam.config import from_env, store_url
 
 
 def token(
@@ -42,7 +42,7 @@ def token(
 
     if output not in ("text", "json"):
         raise typer.BadParameter("use 'text' or 'json'", param_hint="--output")
-    settings = from_env(data_url=data_url(data) if data else None, account_id=account_id, region=region)
+    settings = from_env(data_url=store_url(data) if data else None, account_id=account_id, region=region)
     ensure_sqlite_dir(settings.data_url)
     store = open_store(settings.data_url)
     try:

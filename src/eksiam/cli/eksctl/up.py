@@ -18,8 +18,8 @@ import typer
 
 from eksiam.cli.credentials import credentials
 from eksiam.cli.eksctl.output import CommandError, fail
-from eksiam.cli.serve import data_url, serve
-from eksiam.config import from_env
+from eksiam.cli.serve import serve
+from eksiam.config import from_env, store_url
 
 STARTUP_SECONDS = 60
 
@@ -93,7 +93,7 @@ def up(
 ) -> None:
     """Start eksiam (IAM, STS, EKS, OIDC, Kubernetes APIs) and print how to use it."""
     settings = from_env(
-        port=port, data_url=data_url(data) if data else None, account_id=account_id, region=region
+        port=port, data_url=store_url(data) if data else None, account_id=account_id, region=region
     )
     chosen = settings.port or _free_port(settings.host)
     if not _available(settings.host, chosen):
