@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -30,6 +32,15 @@ class Gate:
             raise OSError("disk on fire")
 
 
+def run(gate: Gate, sync: GroupSync, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``main`` on a new event loop; the gate is left open and the sync thread stopped after it."""
+    try:
+        asyncio.run(main())
+    finally:
+        gate.release.set()
+        sync.shutdown()
+
+
 def test_waiters_of_one_step_share_one_sync() -> None:
     gate = Gate()
     sync = GroupSync(gate)
@@ -42,11 +53,7 @@ def test_waiters_of_one_step_share_one_sync() -> None:
         await asyncio.gather(*waiters)
         assert len(gate.started) == 1
 
-    try:
-        asyncio.run(main())
-    finally:
-        gate.release.set()
-        sync.shutdown()
+    run(gate, sync, main)
 
 
 def test_a_waiter_that_arrives_during_a_sync_waits_for_the_next() -> None:
@@ -67,11 +74,7 @@ def test_a_waiter_that_arrives_during_a_sync_waits_for_the_next() -> None:
         gate.release.set()
         await second
 
-    try:
-        asyncio.run(main())
-    finally:
-        gate.release.set()
-        sync.shutdown()
+    run(gate, sync, main)
 
 
 def test_a_waiter_that_goes_away_leaves_the_sync_to_the_others() -> None:
@@ -93,11 +96,7 @@ def test_a_waiter_that_goes_away_leaves_the_sync_to_the_others() -> None:
         await third
         assert len(gate.started) == 2
 
-    try:
-        asyncio.run(main())
-    finally:
-        gate.release.set()
-        sync.shutdown()
+    run(gate, sync, main)
 
 
 def test_a_failed_sync_fails_its_waiters() -> None:
@@ -111,10 +110,7 @@ def test_a_failed_sync_fails_its_waiters() -> None:
         results = await asyncio.gather(*waiters, return_exceptions=True)
         assert all(isinstance(r, OSError) for r in results)
 
-    try:
-        asyncio.run(main())
-    finally:
-        sync.shutdown()
+    run(gate, sync, main)
 
 
 def test_a_write_is_answered_only_after_the_sync(live_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -283,17 +283,23 @@ def _resource_account(resource_arn: str) -> str | None:
     return account if ACCOUNT_ID.match(account) else None
 
 
-def request_context(ctx: CallContext, caller: Caller, found: PrincipalPolicies) -> dict[str, str | list[str]]:
-    """The global condition keys of this request (rule 2)."""
+def global_keys(ctx: CallContext) -> dict[str, str | list[str]]:
+    """The global condition keys every request has, signed or not (IAM "AWS global condition
+    context keys"): source, time, transport, region."""
     now = ctx.now
-    values: dict[str, str | list[str]] = {
+    return {
         "aws:SourceIp": ctx.source_ip,
         "aws:CurrentTime": now.isoformat(timespec="seconds")[:19] + "Z",
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:RequestedRegion": ctx.region,
-        "aws:ViaAWSService": "false",
     }
+
+
+def request_context(ctx: CallContext, caller: Caller, found: PrincipalPolicies) -> dict[str, str | list[str]]:
+    """The global condition keys of this request (rule 2)."""
+    values = global_keys(ctx)
+    values["aws:ViaAWSService"] = "false"
     if caller.kind is not CallerKind.ANONYMOUS:
         values["aws:PrincipalArn"] = found.principal_arn or caller.arn
         values["aws:PrincipalAccount"] = caller.account

@@ -167,7 +167,7 @@ def _dump(data: Record) -> str:
         text = orjson.dumps(data, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a huge int, or a non-JSON type
         return " " + json.dumps(data, separators=(",", ":"), allow_nan=False)
-    if text.find(b"null") >= 0:  # not ``in``: see protocol/urlencoded.py _decode
+    if text.find(b"null") >= 0:  # find: CPython 3.11's ``in`` on bytes builds a TypeError first
         json.dumps(data, allow_nan=False)  # refuses the NaN or infinity that orjson wrote as null
     return text.decode()
 

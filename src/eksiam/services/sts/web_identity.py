@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from eksiam.services.authorize import global_keys
 from eksiam.services.context import CallContext
 from eksiam.services.sts import session_rules as rules
 from eksiam.services.sts import trust
@@ -122,7 +123,7 @@ class WebIdentityOperations(StsBase):
         source = _source_identity(token)
         if source is not None:
             context["sts:SourceIdentity"] = source
-        context.update(_global_context(ctx))
+        context.update(global_keys(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
         allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
@@ -227,17 +228,6 @@ def _source_identity(token: WebToken) -> str | None:
             f"The {SOURCE_IDENTITY_CLAIM} claim of the web identity token is malformed."
         )
     return rules.check_source_identity(value, None)
-
-
-def _global_context(ctx: CallContext) -> dict[str, str | list[str]]:
-    """The global keys an unsigned request has (IAM "AWS global condition context keys")."""
-    return {
-        "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": ctx.now.isoformat(timespec="seconds")[:19] + "Z",
-        "aws:EpochTime": str(int(ctx.now.timestamp())),
-        "aws:SecureTransport": "true" if ctx.secure_transport else "false",
-        "aws:RequestedRegion": ctx.region,
-    }
 
 
 def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str | list[str]]:

@@ -163,7 +163,6 @@ def _verification_key(members: tuple[tuple[str, Any], ...]) -> Any:
 
 def _rsa(digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bool]:
     """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3)."""
-
     pkcs1, hashing = padding.PKCS1v15(), digest()  # stateless parameter objects, built once
 
     def check(key: Any, signature: bytes, data: bytes) -> bool:
