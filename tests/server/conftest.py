@@ -18,6 +18,7 @@ import uvicorn
 from eksiam.clock import ManualClock
 from eksiam.config import Settings
 from eksiam.server import EksiamApp
+from eksiam.server.aws_http import http_protocol_class
 
 ROOT_KEY = "AKIAEKSIAMUNITROOT01"
 ROOT_SECRET = "eksiam/unit/root/secret/0123456789abcdefgh"
@@ -50,7 +51,7 @@ def run_app(app: EksiamApp) -> tuple[str, uvicorn.Server, threading.Thread]:
         app,
         lifespan="on",
         ws="none",
-        http="httptools",
+        http=http_protocol_class(app),
         access_log=False,
         proxy_headers=False,
         log_level="warning",

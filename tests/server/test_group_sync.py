@@ -153,3 +153,52 @@ def test_sync_failure_answers_an_error_not_success(
         iam.create_role(RoleName="unsure", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
     assert caught.value.response["Error"]["Code"] == "InternalFailure"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_callbacks_and_coroutines_share_syncs_and_are_answered_in_order() -> None:
+    gate = Gate()
+    sync = GroupSync(gate)
+    answered: list[object] = []
+
+    async def main() -> None:
+        waiter = asyncio.ensure_future(sync.wait())
+        waiter.add_done_callback(lambda _: answered.append("coroutine"))
+        await asyncio.sleep(0)  # the coroutine asks first, and the sync starts after this step
+        sync.notify(lambda failure: answered.append(("first", failure)))
+        sync.notify(lambda failure: answered.append(("last", failure)))
+        await asyncio.sleep(0.05)
+        assert len(gate.started) == 1 and answered == []
+        gate.release.set()
+        await waiter
+        await asyncio.sleep(0)
+        assert answered == [("first", None), ("last", None), "coroutine"]  # futures call back a step later
+        assert len(gate.started) == 1
+
+    run(gate, sync, main)
+
+
+def test_a_failed_sync_reaches_callbacks_and_a_failing_callback_spares_the_rest() -> None:
+    gate = Gate(fail=True)
+    sync = GroupSync(gate)
+    seen: list[BaseException | None] = []
+
+    def broken(failure: BaseException | None) -> None:
+        raise RuntimeError("a callback's own bug")
+
+    async def main() -> None:
+        sync.notify(broken)
+        sync.notify(seen.append)
+        waiter = asyncio.ensure_future(sync.wait())
+        await asyncio.sleep(0.02)
+        gate.release.set()
+        with pytest.raises(OSError):
+            await waiter
+        assert len(seen) == 1 and isinstance(seen[0], OSError)
+        gate.fail = False
+        sync.notify(seen.append)  # the group still works
+        await asyncio.sleep(0.05)
+        gate.release.set()
+        await asyncio.sleep(0.05)
+        assert seen[1:] == [None]
+
+    run(gate, sync, main)

@@ -92,13 +92,11 @@ def serve(
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    from eksiam.server.dual_protocol import dual_protocol_class
+    from eksiam.server.aws_http import http_protocol_class
 
     config = uvicorn.Config(
         app,
-        http=dual_protocol_class(HttpToolsProtocol, lambda: app.runtime.ssl_context),
+        http=http_protocol_class(app),
         ws="none",
         loop=loop,
         lifespan="on",

@@ -61,10 +61,18 @@ class EksiamApp:
     async def _metrics(self, request: Request) -> Response:
         return Response(self.runtime.metrics.render(), media_type=self.runtime.metrics.content_type)
 
+    @property
+    def aws(self) -> AwsAsgiEndpoint:
+        return self._aws
+
+    def routes_elsewhere(self, path: str) -> bool:
+        """Whether a request for ``path`` (decoded) goes to the router rather than the AWS endpoint."""
+        return path.startswith(self._prefixes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith(self._prefixes):
+            if self.routes_elsewhere(scope["path"]):
                 await self._router(scope, receive, send)
             else:
                 await self._aws(scope, receive, send)

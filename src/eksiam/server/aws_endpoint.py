@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from json import dumps
 
 from starlette.types import Receive, Scope, Send
@@ -93,55 +95,53 @@ class AwsAsgiEndpoint:
     def attach(self, endpoint: AwsEndpoint) -> None:
         self._endpoint = endpoint
 
+    @property
+    def max_body_bytes(self) -> int:
+        return self._max_body
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
         raw_path: bytes | None = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
         client = scope.get("client")
-        source_ip = client[0] if client else ""
-        body = await _read_body(receive, self._max_body)
+        exchange = self.begin(
+            method=scope["method"],
+            path=raw_path.decode("latin-1") if raw_path else scope["path"],
+            query=scope.get("query_string", b""),
+            headers=scope["headers"],
+            body=await _read_body(receive, self._max_body),
+            client_ip=client[0] if client else "",
+        )
+        response = exchange.response
+        if response is None or not exchange.ready:
+            response = await self.finish(exchange)
+        await send({"type": "http.response.start", "status": response.status, "headers": head(response)})
+        await send({"type": "http.response.body", "body": response.body})
+        self.observe(exchange, response, scope["path"])
+
+    def begin(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        client_ip: str,
+    ) -> Exchange:
+        """Start answering a request; on a local store, answer it on the loop unless it says it
+        may block (rule 3). ``ready`` says whether the response may be sent at once."""
+        started = time.perf_counter()
         notes = RequestNotes()
         endpoint = self._endpoint
         if endpoint is None or not self._runtime.ready:
-            response = unavailable(path)
-        else:
-            request = HttpRequest(
-                method=scope["method"],
-                path=path,
-                query=scope.get("query_string", b""),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-                body=body,
-                client_ip=source_ip,
-            )
-            response = await self._dispatch(endpoint, request, notes)
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        if response.header("content-length") is None:
-            headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
-        elapsed = time.perf_counter() - started
-        code = result_code(response)
-        self._runtime.metrics.observe(notes.service, notes.operation, code, elapsed)
-        if access_log_enabled():
-            log_access(
-                AccessRecord(
-                    method=scope["method"],
-                    path=scope["path"],
-                    service=notes.service,
-                    operation=notes.operation,
-                    status=response.status,
-                    code=code,
-                    duration_ms=round(elapsed * 1000, 3),
-                    request_id=response.header("x-amzn-RequestId") or "",
-                    caller=akid_prefix(notes.access_key_id),
-                    source_ip=source_ip,
-                )
-            )
-
-    async def _dispatch(
-        self, endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes
-    ) -> HttpResponse:
-        """On a local store, answer on the loop unless the request says it may block (rule 3)."""
+            return Exchange(HttpRequest(method, path), notes, started, unavailable(path), ready=True)
+        request = HttpRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+            body=body,
+            client_ip=client_ip,
+        )
         runtime = self._runtime
         if runtime.inline:
             try:
@@ -150,14 +150,82 @@ class AwsAsgiEndpoint:
             except Offload:
                 pass
             else:
-                if deferral.pending:
-                    try:
-                        await runtime.group_sync.wait()
-                    except Exception:  # the writes are committed but may not be durable
-                        log.exception("could not sync the store; the request's writes may not be durable")
-                        return server_error(request.path, 500, "InternalFailure", _NOT_DURABLE)
-                return response
-        return await runtime.workers.run(_handle, endpoint, request, notes)
+                return Exchange(request, notes, started, response, ready=not deferral.pending)
+        return Exchange(request, notes, started, None, ready=False)
+
+    async def finish(self, exchange: Exchange) -> HttpResponse:
+        """The response of a request ``begin`` could not answer at once: its writes made durable by
+        a group sync, or the whole request run in the worker pool."""
+        runtime = self._runtime
+        response = exchange.response
+        if response is None:
+            assert self._endpoint is not None  # begin answers 503 until it is attached
+            return await runtime.workers.run(_handle, self._endpoint, exchange.request, exchange.notes)
+        try:
+            await runtime.group_sync.wait()
+        except Exception as failure:
+            return _durable(exchange.request, response, failure)
+        return response
+
+    def when_durable(self, exchange: Exchange, answer: Callable[[HttpResponse], None]) -> None:
+        """``finish`` for an exchange answered on the loop whose writes await a group sync, as a
+        callback: ``answer`` gets the response once they are durable."""
+        request, response = exchange.request, exchange.response
+        assert response is not None
+        self._runtime.group_sync.notify(lambda failure: answer(_durable(request, response, failure)))
+
+    def observe(self, exchange: Exchange, response: HttpResponse, path: str) -> None:
+        """Count the answered request in metrics and write its access log line (rule 4)."""
+        elapsed = time.perf_counter() - exchange.started
+        code = result_code(response)
+        notes = exchange.notes
+        self._runtime.metrics.observe(notes.service, notes.operation, code, elapsed)
+        if access_log_enabled():
+            log_access(
+                AccessRecord(
+                    method=exchange.request.method,
+                    path=path,
+                    service=notes.service,
+                    operation=notes.operation,
+                    status=response.status,
+                    code=code,
+                    duration_ms=round(elapsed * 1000, 3),
+                    request_id=response.header("x-amzn-RequestId") or "",
+                    caller=akid_prefix(notes.access_key_id),
+                    source_ip=exchange.request.client_ip,
+                )
+            )
+
+
+def _durable(request: HttpRequest, response: HttpResponse, failure: BaseException | None) -> HttpResponse:
+    """The response to send after the group sync: the request's own, or a 500 when the sync failed."""
+    if failure is None:
+        return response
+    log.error(
+        "could not sync the store; the request's writes may not be durable",
+        exc_info=(type(failure), failure, failure.__traceback__),
+    )
+    return server_error(request.path, 500, "InternalFailure", _NOT_DURABLE)
+
+
+def head(response: HttpResponse) -> list[tuple[bytes, bytes]]:
+    """The response's header pairs as bytes, with a Content-Length."""
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if response.header("content-length") is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    return headers
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One AWS request on its way through the server. ``response`` is None until it is answered;
+    ``ready`` is False while it still has to run in the worker pool or wait for a group sync."""
+
+    request: HttpRequest
+    notes: RequestNotes
+    started: float
+    response: HttpResponse | None
+    ready: bool
 
 
 def _handle(endpoint: AwsEndpoint, request: HttpRequest, notes: RequestNotes) -> HttpResponse:
