@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -270,3 +271,20 @@ def test_shutdown_answers_a_write_still_waiting_for_its_sync_then_closes(
         server.should_exit = True
         thread.join(20)
     assert not thread.is_alive()
+
+
+def test_aws_requests_over_tls_on_the_same_port_are_answered_directly(live_app: LiveApp) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the protocol is under test here, not the certificate
+    connection = Connection(live_app)
+    connection.sock = context.wrap_socket(connection.sock)
+    try:
+        connection.send(signed(live_app, "iam", role("over-tls")))
+        assert connection.response()[0] == 200
+        connection.send(signed(live_app, "sts", CALLER))
+        status, _, body = connection.response()
+        assert status == 200 and b"<Arn>arn:aws:iam::123456789012:root</Arn>" in body
+    finally:
+        connection.close()
+    assert live_app.client("iam").get_role(RoleName="over-tls")["Role"]["RoleName"] == "over-tls"
