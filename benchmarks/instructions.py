@@ -1,7 +1,7 @@
 """Instructions per request of ``AwsEndpoint.handle``, counted by valgrind's callgrind.
 
     python benchmarks/instructions.py [--scenario get-role|create-delete|caller-identity|web-identity]
-                                      [--requests 200] [--against OTHER_SRC]
+                                      [--requests 200] [--against OTHER_SRC] [--server]
 
 Wall-clock rates on a shared virtual machine drift by tens of percent between runs of the same
 code, which hides a 3% change. An instruction count does not drift: the same code, inputs and hash
@@ -15,6 +15,11 @@ pre-signed requests, answers 300 of them to warm caches, then turns counting on 
 event loop (no HTTP, no group fsync), and turns counting off. Garbage collection is off and
 ``PYTHONHASHSEED`` fixed during the count. ``--against`` counts a second source tree (``src`` of
 another checkout, e.g. a ``git worktree`` of an older commit) and prints the ratio.
+
+``--server`` counts the whole ``eksiam serve`` process instead, every thread of it, started under
+callgrind and driven over loopback by ``server.py``'s load generator (4 connections, the scenario's
+pre-signed requests, 300 units of warm-up): the HTTP layer, the group sync and the event loop are
+counted too. Garbage collection is off in the server. Repeated runs agree within 0.2%.
 
 valgrind is a benchmark-only tool, like moto: never a project dependency.
 """
@@ -49,6 +54,7 @@ Units = Callable[[int], "list[HttpRequest]"]
 
 SCENARIOS = ("get-role", "create-delete", "caller-identity", "web-identity")
 WARM_UP = 300
+SERVER_CONNECTIONS = 4
 ACCOUNT = "123456789012"
 TRUST = (
     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
@@ -217,6 +223,73 @@ def count(source: Path, scenario: str, requests: int) -> float:
     return int(collected.group(1)) / int(answered.group(1))
 
 
+def count_server(source: Path, scenario: str, requests: int) -> float:
+    """Instructions per request of the whole ``eksiam serve`` process (HTTP, protocol, group sync,
+    every thread) for ``scenario`` driven over loopback, with the package under ``source``."""
+    import asyncio
+
+    import web_identity
+
+    import server as load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = load.free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EKSIAM_"))}
+        # A sitecustomize ahead of the source turns garbage collection off in the server: a full
+        # collection costs tens of millions of instructions and lands in one count and not the next.
+        (Path(tmp) / "sitecustomize.py").write_text("import gc\n\ngc.disable()\n")
+        env.update(
+            EKSIAM_ACCESS_KEY_ID=load.AKID,
+            EKSIAM_SECRET_ACCESS_KEY=load.SECRET,
+            PYTHONPATH=os.pathsep.join((tmp, str(source))),
+            PYTHONHASHSEED="0",
+        )
+        db = Path(tmp) / "bench.db"
+        errors = Path(tmp) / "valgrind.txt"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={tmp}/callgrind.out",
+            sys.executable,
+            "-m",
+            "eksiam",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(db),
+            "--no-access-log",
+        ]
+        with errors.open("w") as stderr:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        server = load.Server("eksiam", f"http://127.0.0.1:{port}", process)
+        try:
+            load.wait_healthy(f"{server.endpoint}/_eksiam/health", process, 300)
+            if scenario == "web-identity":
+                role_arn, tokens = web_identity.prepare_irsa(server, db, 64)
+                units = web_identity.web_identity_units(server.endpoint, role_arn, tokens)
+            else:
+                load.setup(server)
+                name = {"get-role": "iam:GetRole", "create-delete": "iam:CreateRole+DeleteRole"}.get(
+                    scenario, "sts:GetCallerIdentity"
+                )
+                built = next(s for s in load.SCENARIOS if s.name == name)
+                units = built.build(server.endpoint, WARM_UP + requests)
+            asyncio.run(load.drive(port, units, WARM_UP, SERVER_CONNECTIONS, 300))
+            toggle = ["callgrind_control", "-i"]
+            subprocess.run([*toggle, "on", str(process.pid)], check=True, capture_output=True)
+            result = asyncio.run(load.drive(port, units, requests, SERVER_CONNECTIONS, 600))
+            subprocess.run([*toggle, "off", str(process.pid)], check=True, capture_output=True)
+        finally:
+            process.terminate()
+            process.wait(120)
+        collected = re.findall(r"Collected : (\d+)", errors.read_text())
+    if not collected or result.errors or not result.requests:
+        raise SystemExit(f"{scenario} under {source} failed: {result.errors} errors\n{errors}")
+    return sum(int(n) for n in collected) / result.requests
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=SCENARIOS, action="append")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--against", type=Path, help="another checkout's src directory, counted too")
+    parser.add_argument(
+        "--server", action="store_true", help="count the whole eksiam serve process, driven over HTTP"
+    )
     parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -232,11 +308,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     here = Path(__file__).resolve().parent.parent / "src"
+    counter = count_server if args.server else count
     for scenario in args.scenario or SCENARIOS:
-        mine = count(here, scenario, args.requests)
+        mine = counter(here, scenario, args.requests)
         line = f"{scenario:<16} {mine / 1000:9.1f} k instructions/request"
         if args.against is not None:
-            theirs = count(args.against.resolve(), scenario, args.requests)
+            theirs = counter(args.against.resolve(), scenario, args.requests)
             line += f"   against: {theirs / 1000:9.1f} k   ratio {mine / theirs:.3f}"
         print(line, flush=True)
 
