@@ -199,15 +199,18 @@ def _web_identity_units(
     return lambda i: [pool[i % len(pool)]]
 
 
+def _callgrind(directory: Path) -> list[str]:
+    """valgrind counting nothing until ``callgrind_control -i on``, its output in ``directory``."""
+    out = directory / "callgrind.out"
+    return ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+
+
 def count(source: Path, scenario: str, requests: int) -> float:
     """Instructions per request for ``scenario`` with the eksiam package under ``source``."""
     env = dict(os.environ, PYTHONPATH=str(source), PYTHONHASHSEED="0")
     with tempfile.TemporaryDirectory() as tmp:
         command = [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={tmp}/callgrind.out",
+            *_callgrind(Path(tmp)),
             sys.executable,
             __file__,
             "--child",
@@ -233,41 +236,23 @@ def count_server(source: Path, scenario: str, requests: int) -> float:
     import server as load
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = load.free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EKSIAM_"))}
+        workdir = Path(tmp)
         # A sitecustomize ahead of the source turns garbage collection off in the server: a full
         # collection costs tens of millions of instructions and lands in one count and not the next.
-        (Path(tmp) / "sitecustomize.py").write_text("import gc\n\ngc.disable()\n")
-        env.update(
-            EKSIAM_ACCESS_KEY_ID=load.AKID,
-            EKSIAM_SECRET_ACCESS_KEY=load.SECRET,
-            PYTHONPATH=os.pathsep.join((tmp, str(source))),
-            PYTHONHASHSEED="0",
+        (workdir / "sitecustomize.py").write_text("import gc\n\ngc.disable()\n")
+        output = workdir / "valgrind.txt"
+        server = load.start_eksiam(
+            workdir,
+            [],
+            prefix=_callgrind(workdir),
+            env={"PYTHONPATH": os.pathsep.join((tmp, str(source))), "PYTHONHASHSEED": "0"},
+            log=output,
+            startup_seconds=300,
         )
-        db = Path(tmp) / "bench.db"
-        errors = Path(tmp) / "valgrind.txt"
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={tmp}/callgrind.out",
-            sys.executable,
-            "-m",
-            "eksiam",
-            "serve",
-            "--port",
-            str(port),
-            "--data",
-            str(db),
-            "--no-access-log",
-        ]
-        with errors.open("w") as stderr:
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        server = load.Server("eksiam", f"http://127.0.0.1:{port}", process)
+        process = server.process
         try:
-            load.wait_healthy(f"{server.endpoint}/_eksiam/health", process, 300)
             if scenario == "web-identity":
-                role_arn, tokens = web_identity.prepare_irsa(server, db, 64)
+                role_arn, tokens = web_identity.prepare_irsa(server, workdir / "bench.db", 64)
                 units = web_identity.web_identity_units(server.endpoint, role_arn, tokens)
             else:
                 load.setup(server)
@@ -276,17 +261,17 @@ def count_server(source: Path, scenario: str, requests: int) -> float:
                 )
                 built = next(s for s in load.SCENARIOS if s.name == name)
                 units = built.build(server.endpoint, WARM_UP + requests)
-            asyncio.run(load.drive(port, units, WARM_UP, SERVER_CONNECTIONS, 300))
+            asyncio.run(load.drive(server.port, units, WARM_UP, SERVER_CONNECTIONS, 300))
             toggle = ["callgrind_control", "-i"]
             subprocess.run([*toggle, "on", str(process.pid)], check=True, capture_output=True)
-            result = asyncio.run(load.drive(port, units, requests, SERVER_CONNECTIONS, 600))
+            result = asyncio.run(load.drive(server.port, units, requests, SERVER_CONNECTIONS, 600))
             subprocess.run([*toggle, "off", str(process.pid)], check=True, capture_output=True)
         finally:
             process.terminate()
             process.wait(120)
-        collected = re.findall(r"Collected : (\d+)", errors.read_text())
+        collected = re.findall(r"Collected : (\d+)", output.read_text(errors="replace"))
     if not collected or result.errors or not result.requests:
-        raise SystemExit(f"{scenario} under {source} failed: {result.errors} errors\n{errors}")
+        raise SystemExit(f"{scenario} under {source} failed: {result.errors} errors")
     return sum(int(n) for n in collected) / result.requests
 
 

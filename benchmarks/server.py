@@ -88,13 +88,24 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60
     raise RuntimeError(f"{url} did not answer within {seconds}s")
 
 
-def start_eksiam(workdir: Path, extra: Sequence[str]) -> Server:
+def start_eksiam(
+    workdir: Path,
+    extra: Sequence[str],
+    *,
+    prefix: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    startup_seconds: float = 60,
+) -> Server:
+    """``eksiam serve`` on a free port with its store in ``workdir``; ``prefix`` runs it under
+    another program (``instructions.py --server``: valgrind), ``env`` adds to its environment."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EKSIAM_"))}
-    env.update(EKSIAM_ACCESS_KEY_ID=AKID, EKSIAM_SECRET_ACCESS_KEY=SECRET)
-    log = (workdir / "eksiam.log").open("wb")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EKSIAM_"))}
+    environment.update(EKSIAM_ACCESS_KEY_ID=AKID, EKSIAM_SECRET_ACCESS_KEY=SECRET, **(env or {}))
+    output = (log or workdir / "eksiam.log").open("wb")
     process = subprocess.Popen(
         [
+            *prefix,
             sys.executable,
             "-m",
             "eksiam",
@@ -106,12 +117,12 @@ def start_eksiam(workdir: Path, extra: Sequence[str]) -> Server:
             "--no-access-log",
             *extra,
         ],
-        stdout=log,
-        stderr=log,
-        env=env,
+        stdout=output,
+        stderr=output,
+        env=environment,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    wait_healthy(f"{endpoint}/_eksiam/health", process)
+    wait_healthy(f"{endpoint}/_eksiam/health", process, startup_seconds)
     return Server("eksiam", endpoint, process)
 
 
