@@ -288,3 +288,33 @@ def test_aws_requests_over_tls_on_the_same_port_are_answered_directly(live_app: 
     finally:
         connection.close()
     assert live_app.client("iam").get_role(RoleName="over-tls")["Role"]["RoleName"] == "over-tls"
+
+
+def test_concurrent_writers_share_batches_and_every_acknowledged_write_is_there(live_app: LiveApp) -> None:
+    """Writes of one loop step share one transaction (storage rule 8); a failing one (a duplicate
+    name) fails alone, and every acknowledged one is visible once acknowledged."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker(n: int) -> list[str]:
+        iam = live_app.client("iam")
+        made = []
+        for i in range(6):
+            name = f"batch-{n}-{i}"
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+            assert iam.get_role(RoleName=name)["Role"]["RoleName"] == name  # read after acknowledged write
+            try:
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+            except iam.exceptions.EntityAlreadyExistsException:
+                pass
+            else:
+                raise AssertionError("a duplicate name was accepted")
+            if i % 2:
+                iam.delete_role(RoleName=name)
+            else:
+                made.append(name)
+        return made
+
+    with ThreadPoolExecutor(8) as pool:
+        expected = sorted(name for made in pool.map(worker, range(8)) for name in made)
+    listed = live_app.client("iam").get_paginator("list_roles").paginate().build_full_result()["Roles"]
+    assert sorted(r["RoleName"] for r in listed if r["RoleName"].startswith("batch-")) == expected

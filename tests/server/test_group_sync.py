@@ -202,3 +202,32 @@ def test_a_failed_sync_reaches_callbacks_and_a_failing_callback_spares_the_rest(
         assert seen[1:] == [None]
 
     run(gate, sync, main)
+
+
+def test_the_batch_is_committed_on_the_loop_before_its_sync_and_a_failed_commit_fails_it() -> None:
+    gate = Gate()
+    order: list[str] = []
+    commits = iter([None, OSError("commit failed")])
+
+    def commit() -> None:
+        order.append(f"commit on {threading.current_thread().name}")
+        failure = next(commits)
+        if failure is not None:
+            raise failure
+
+    def sync() -> None:
+        order.append("sync")
+        gate()
+
+    group = GroupSync(sync, commit)
+
+    async def main() -> None:
+        first = asyncio.ensure_future(group.wait())
+        await asyncio.sleep(0.05)
+        gate.release.set()
+        await first
+        with pytest.raises(OSError, match="commit failed"):
+            await group.wait()
+        assert order == ["commit on MainThread", "sync", "commit on MainThread"]  # no sync after it
+
+    run(gate, group, main)

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import pytest
 
 from eksiam.storage import Store, open_store
 
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def file_store(tmp_path: Path) -> Store:
-    store = open_store(f"sqlite:///{tmp_path / 'deferred.db'}")
-    yield store  # type: ignore[misc]
-    store.close()
 
 
 def _synchronous_levels(store: Store) -> list[int]:
@@ -85,7 +77,7 @@ def test_sync_fsyncs_the_write_ahead_log(file_store: Store, monkeypatch: pytest.
         file_store.write(lambda uow: uow.put("role", ACCOUNT, "a", {"v": 1}))
     monkeypatch.setattr(os, "fsync", fsync)
     file_store.sync()
-    assert len(synced) == 1 and synced[0].endswith("deferred.db-wal")
+    assert len(synced) == 1 and synced[0].endswith("store.db-wal")
 
 
 def test_memory_and_postgres_stores_have_nothing_to_defer(postgres_schema_url: str) -> None:

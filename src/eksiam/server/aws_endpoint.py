@@ -12,8 +12,9 @@ Rules:
    runs on the event loop, which is cheaper than any thread handoff, unless the request raises
    ``Offload`` (offload.py: it is about to wait on a network or a long computation), and then
    again, from the start, in the runtime's worker pool; on PostgreSQL it always runs in the pool,
-   so that database round trips overlap. Writes made on the loop are acknowledged only after a
-   group sync (group_sync.py) has made them durable.
+   so that database round trips overlap. Writes made on the loop join one batch transaction
+   (storage/sql.py rule 8) and are acknowledged only after the group sync (group_sync.py) has
+   committed the batch and made it durable.
 4. Every answered request is counted in metrics and written to the access log (access_log.py).
 """
 
@@ -145,10 +146,11 @@ class AwsAsgiEndpoint:
         runtime = self._runtime
         if runtime.inline:
             try:
-                with running_inline(), runtime.store.deferred_sync() as deferral:
+                with running_inline(), runtime.store.deferred_sync(batch=True) as deferral:
                     response = _handle(endpoint, request, notes)
             except Offload:
-                pass
+                if deferral.pending:  # it wrote before saying it may block: see the batch committed
+                    runtime.group_sync.notify(_ignore)
             else:
                 return Exchange(request, notes, started, response, ready=not deferral.pending)
         return Exchange(request, notes, started, None, ready=False)
@@ -195,6 +197,10 @@ class AwsAsgiEndpoint:
                     source_ip=exchange.request.client_ip,
                 )
             )
+
+
+def _ignore(failure: BaseException | None) -> None:
+    return None
 
 
 def _durable(request: HttpRequest, response: HttpResponse, failure: BaseException | None) -> HttpResponse:

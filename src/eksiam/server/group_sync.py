@@ -16,6 +16,9 @@ Rules:
 3. Waiters are shielded: one request going away does not cancel the sync others wait for.
 4. A waiter is a coroutine (``wait``) or a callback (``notify``, for the HTTP protocol's direct
    answers, aws_http.py); both are served in the order they asked, from the same syncs.
+5. Before a sync starts, ``commit`` (``Store.commit_batch``) commits the writes the loop batched
+   since the last one (storage/sql.py rule 8), on the loop's thread; when that fails, the sync's
+   waiters fail with it, since none of their writes landed.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ log = logging.getLogger("eksiam.server")
 
 
 class GroupSync:
-    def __init__(self, sync: Callable[[], None]) -> None:
+    def __init__(self, sync: Callable[[], None], commit: Callable[[], None] = lambda: None) -> None:
         self._sync = sync
+        self._commit = commit
         self._pool = WorkerPool(1, "eksiam-sync")
         self._waiting: list[_Waiter] = []  # waiters for the next sync to start
         self._running = False
@@ -60,6 +64,13 @@ class GroupSync:
         if not batch:
             return
         self._running = True
+        try:
+            self._commit()  # rule 5: on the loop, where the batched writes were made
+        except Exception as failure:
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(failure)
+            self._finished(failed, batch)
+            return
         running = asyncio.ensure_future(self._pool.run(self._sync))
         running.add_done_callback(lambda done: self._finished(done, batch))
 

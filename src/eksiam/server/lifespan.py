@@ -105,7 +105,7 @@ class Runtime:
 
     def start(self) -> None:
         self._store = open_store(self.settings.data_url)
-        self._group_sync = GroupSync(self._store.sync)
+        self._group_sync = GroupSync(self._store.sync, self._store.commit_batch)
         self._services = build_services(self._store, self.clock, self.settings)
         self._services.credentials.ensure_root_credentials(self.settings.account_id)
         self.ssl_context = _tls_context(self._store, self.settings, self.clock)

@@ -112,8 +112,11 @@ class TrackedStore:
     def read_cached(self, key: Hashable, fn: Callable[[UnitOfWork], T]) -> T:
         return self.inner.read_cached(key, fn)
 
-    def deferred_sync(self) -> AbstractContextManager[Deferral]:
-        return self.inner.deferred_sync()
+    def deferred_sync(self, batch: bool = False) -> AbstractContextManager[Deferral]:
+        return self.inner.deferred_sync(batch)
+
+    def commit_batch(self) -> None:
+        self.inner.commit_batch()
 
     def sync(self) -> None:
         self.inner.sync()

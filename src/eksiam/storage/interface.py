@@ -68,12 +68,14 @@ class UnitOfWork(Protocol):
 
 
 class Deferral:
-    """One ``deferred_sync`` scope: ``pending`` turns True when a write committed without a sync."""
+    """One ``deferred_sync`` scope: ``pending`` turns True when a write committed without a sync
+    (or, with ``batch``, joined the batch that ``commit_batch`` commits)."""
 
-    __slots__ = ("pending",)
+    __slots__ = ("pending", "batch")
 
-    def __init__(self) -> None:
+    def __init__(self, batch: bool = False) -> None:
         self.pending = False
+        self.batch = batch
 
 
 class Store(Protocol):
@@ -91,9 +93,16 @@ class Store(Protocol):
         result is shared: callers must not change it."""
         ...
 
-    def deferred_sync(self) -> AbstractContextManager[Deferral]:
+    def deferred_sync(self, batch: bool = False) -> AbstractContextManager[Deferral]:
         """Within the scope, this thread's writes may commit before they are durable; whoever opened
-        it must call ``sync`` before acknowledging them when ``pending`` says so."""
+        it must call ``sync`` before acknowledging them when ``pending`` says so. With ``batch``, a
+        store may go further and leave them in one transaction shared with the other batched scopes
+        of this thread, until ``commit_batch``; they are then invisible to other connections."""
+        ...
+
+    def commit_batch(self) -> None:
+        """Commit the writes batched scopes of this thread left open (none: nothing to do); call it
+        before ``sync``, on the thread that made them."""
         ...
 
     def sync(self) -> None:

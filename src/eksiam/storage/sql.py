@@ -40,6 +40,16 @@ Rules (the interface's rules, and how they hold here):
    process or another, commits), and this store's own commit count (which covers commits made on
    that same connection, counted before the connection is free again). A commit that lands between
    the stamp and the read only costs a miss later; a result can never outlive a change.
+8. Batched writes (``deferred_sync(batch=True)``, file SQLite only; the server's event loop): the
+   first write of a batched scope opens one ``BEGIN IMMEDIATE`` transaction on a writer connection
+   and keeps it, with the write lock, until ``commit_batch``; every batched write, of any scope of
+   that thread, runs in it as a savepoint, so a write that fails rolls back alone and the others
+   stay. One transaction then pays for many writes: its locks, its WAL frames (pages that several
+   writes touch are written once) and its commit. Until the commit the batch is invisible to other
+   connections, so nothing in it may be acknowledged before ``commit_batch`` and ``sync`` have
+   returned, which the group sync does (server/group_sync.py); a scope that joined the batch reads
+   through the batch's connection, and so sees its own writes. A database error that breaks the
+   transaction rolls back the whole batch, and ``commit_batch`` then raises for all who joined.
 """
 
 from __future__ import annotations
@@ -336,6 +346,8 @@ class SqlStore:
         self._cached: dict[Hashable, tuple[tuple[int, int, int], Any]] = {}
         self._commits = 0
         self._serials = itertools.count(1)
+        self._batch: _Batch | None = None
+        self._batch_thread = 0
 
     def __repr__(self) -> str:
         return f"SqlStore({describe(self.url)!r})"
@@ -357,9 +369,108 @@ class SqlStore:
         finally:
             self._writing.active = False
 
-    def deferred_sync(self) -> _DeferredScope:
-        """Writes of this thread inside the scope commit without syncing (module rule 4)."""
-        return _DeferredScope(self._deferred if self._backend.wal_path is not None else None)
+    def deferred_sync(self, batch: bool = False) -> _DeferredScope:
+        """Writes of this thread inside the scope commit without syncing (module rule 4), or join
+        one batch transaction (rule 8)."""
+        return _DeferredScope(self._deferred if self._backend.wal_path is not None else None, batch)
+
+    def commit_batch(self) -> None:
+        """Commit the open batch (rule 8); a batch that failed, or fails to commit, raises
+        Unavailable: none of its writes landed."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        try:
+            if batch.failure is not None:
+                raise Unavailable("the batched writes were rolled back") from batch.failure
+            try:
+                batch.pooled.driver_connection.commit()  # type: ignore[union-attr]
+            except BaseException as exc:
+                replacement = self._failed(batch.pooled, exc, committing=True, writable=True)
+                if isinstance(replacement, _Retry):
+                    raise _unavailable(replacement.cause) from exc
+                raise replacement from exc
+            self._commits += 1  # before the connection is free for a reader (rule 7)
+        finally:
+            self._release_batch(batch)
+
+    def _release_batch(self, batch: _Batch) -> None:
+        try:
+            batch.cursor.close()
+        finally:
+            idle = self._idle[self._backend.writer.pool]
+            if batch.pooled.is_valid and len(idle) < IDLE_CONNECTIONS:
+                idle.append(batch.pooled)
+            else:
+                batch.pooled.close()
+            self._backend.write_lock.__exit__(None, None, None)
+
+    def _write_in_batch(self, fn: Callable[[SqlUnitOfWork], T], deferral: Deferral) -> T:
+        """One write as a savepoint of the open batch transaction, opened first if need be (rule 8)."""
+        batch = self._batch or self._open_batch()
+        if batch.failure is not None:
+            raise Unavailable("the batched writes were rolled back") from batch.failure
+        cursor = batch.cursor
+        deferral.pending = True  # from here the scope has a stake in the batch's commit
+        try:
+            cursor.execute("SAVEPOINT eksiam_write")
+        except self._driver_error as exc:
+            raise self._abort_batch(batch, exc) from exc
+        uow = SqlUnitOfWork(cursor, self._compile, self._driver_error, writable=True)
+        try:
+            result = fn(uow)
+            if uow.failure is not None:
+                raise uow.failure
+        except BaseException as exc:
+            uow.end()
+            try:
+                cursor.execute("ROLLBACK TO eksiam_write")
+                cursor.execute("RELEASE eksiam_write")
+            except self._driver_error as failure:
+                raise self._abort_batch(batch, failure) from exc
+            if isinstance(exc, self._driver_error):
+                raise _unavailable(exc) from exc
+            raise
+        uow.end()
+        try:
+            cursor.execute("RELEASE eksiam_write")
+        except self._driver_error as exc:
+            raise self._abort_batch(batch, exc) from exc
+        return result
+
+    def _open_batch(self) -> _Batch:
+        backend = self._backend
+        backend.write_lock.__enter__()
+        idle = self._idle[backend.writer.pool]
+        pooled: PoolProxiedConnection | None = None
+        try:
+            pooled = idle.pop() if idle else backend.writer.raw_connection()
+            cursor = cast(Any, pooled.driver_connection).cursor()
+            if pooled.info.get("synchronous") != "NORMAL":
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                pooled.info["synchronous"] = "NORMAL"
+            cursor.execute(backend.begin_write)
+        except BaseException as exc:
+            if pooled is not None:
+                self._failed(pooled, exc, committing=False, writable=True)
+                pooled.close()
+            backend.write_lock.__exit__(None, None, None)
+            cause = _orig(exc)
+            if isinstance(cause, self._driver_error):
+                raise _unavailable(cause) from exc
+            raise
+        self._batch = _Batch(pooled, cursor)
+        self._batch_thread = threading.get_ident()
+        return self._batch
+
+    def _abort_batch(self, batch: _Batch, cause: BaseException) -> Unavailable:
+        """Roll the whole batch back; ``commit_batch`` then fails it for every scope that joined."""
+        batch.failure = cause
+        try:
+            batch.pooled.driver_connection.rollback()  # type: ignore[union-attr]
+        except Exception as failure:
+            batch.pooled.invalidate(failure)
+        return Unavailable("the database failed in the middle of batched writes")
 
     def sync(self) -> None:
         """Make every write committed so far durable (module rule 4); blocks for one fsync."""
@@ -378,6 +489,11 @@ class SqlStore:
     def _write(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         backend = self._backend
         deferral: Deferral | None = getattr(self._deferred, "current", None)
+        if deferral is not None and deferral.batch:
+            return self._write_in_batch(fn, deferral)
+        if self._batch is not None and self._batch_thread == threading.get_ident():
+            # it would wait for the write lock this thread's own batch holds, forever
+            raise StorageError("a write outside batched scopes while this thread holds a batch")
         begin: tuple[str, ...] = (backend.begin_write,) if backend.begin_write else ()
         synchronous = None if backend.wal_path is None else "NORMAL" if deferral is not None else "FULL"
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -405,6 +521,11 @@ class SqlStore:
         return self._read(fn, key if self._caching else None)
 
     def _read(self, fn: Callable[[SqlUnitOfWork], T], cache_key: Hashable | None) -> T:
+        batch = self._batch
+        if batch is not None and batch.failure is None:
+            deferral: Deferral | None = getattr(self._deferred, "current", None)
+            if deferral is not None and deferral.batch and deferral.pending:
+                return self._read_in_batch(batch, fn)  # rule 8: a scope reads its own writes
         backend = self._backend
         for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
             try:
@@ -416,6 +537,16 @@ class SqlStore:
                 if attempt == 2 or not retry.disconnected:
                     raise _unavailable(retry.cause) from retry.cause
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_in_batch(self, batch: _Batch, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        uow = SqlUnitOfWork(batch.cursor, self._compile, self._driver_error, writable=False)
+        try:
+            result = fn(uow)
+            if uow.failure is not None:
+                raise _unavailable(uow.failure)
+            return result
+        finally:
+            uow.end()
 
     def _stamp(self, pooled: PoolProxiedConnection, cursor: Any) -> tuple[int, int, int]:
         info = pooled.info
@@ -527,15 +658,26 @@ class SqlStore:
             engine.dispose()
 
 
+class _Batch:
+    """The open batch transaction (rule 8): its connection, and the error that doomed it, if any."""
+
+    __slots__ = ("pooled", "cursor", "failure")
+
+    def __init__(self, pooled: PoolProxiedConnection, cursor: Any) -> None:
+        self.pooled = pooled
+        self.cursor = cursor
+        self.failure: BaseException | None = None
+
+
 class _DeferredScope:
     """``deferred_sync``'s context manager: a class, since it runs around every request."""
 
     __slots__ = ("_local", "_outer", "deferral")
 
-    def __init__(self, local: threading.local | None) -> None:
+    def __init__(self, local: threading.local | None, batch: bool = False) -> None:
         self._local = local
         self._outer: Deferral | None = None
-        self.deferral = Deferral()
+        self.deferral = Deferral(batch and local is not None)
 
     def __enter__(self) -> Deferral:
         if self._local is not None:  # None: nothing to defer (memory, PostgreSQL)
