@@ -111,12 +111,16 @@ class AwsAsgiEndpoint:
             body=await _read_body(receive, self._max_body),
             client_ip=client[0] if client else "",
         )
+        await self.respond(exchange, send, scope["path"])
+
+    async def respond(self, exchange: Exchange, send: Send, path: str) -> None:
+        """Send the exchange's response through ASGI ``send`` once it may leave, then observe it."""
         response = exchange.response
         if response is None or not exchange.ready:
             response = await self.finish(exchange)
         await send({"type": "http.response.start", "status": response.status, "headers": head(response)})
         await send({"type": "http.response.body", "body": response.body})
-        self.observe(exchange, response, scope["path"])
+        self.observe(exchange, response, path)
 
     def begin(
         self,

@@ -194,14 +194,9 @@ def http_protocol_class(app: EksiamApp) -> type[asyncio.Protocol]:
             )
             cycle.more_body = False
             self.cycle = cycle
-            aws = app.aws
 
             async def respond(scope: Any, receive: Any, send: Any) -> None:
-                response = await aws.finish(exchange)
-                start = {"type": "http.response.start", "status": response.status, "headers": head(response)}
-                await send(start)
-                await send({"type": "http.response.body", "body": response.body})
-                aws.observe(exchange, response, path)
+                await app.aws.respond(exchange, send, path)
 
             task = self.loop.create_task(cycle.run_asgi(respond))
             task.add_done_callback(self.tasks.discard)

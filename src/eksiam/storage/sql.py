@@ -398,11 +398,7 @@ class SqlStore:
         try:
             batch.cursor.close()
         finally:
-            idle = self._idle[self._backend.writer.pool]
-            if batch.pooled.is_valid and len(idle) < IDLE_CONNECTIONS:
-                idle.append(batch.pooled)
-            else:
-                batch.pooled.close()
+            self._checkin(self._backend.writer, batch.pooled)
             self._backend.write_lock.__exit__(None, None, None)
 
     def _write_in_batch(self, fn: Callable[[SqlUnitOfWork], T], deferral: Deferral) -> T:
@@ -441,19 +437,16 @@ class SqlStore:
     def _open_batch(self) -> _Batch:
         backend = self._backend
         backend.write_lock.__enter__()
-        idle = self._idle[backend.writer.pool]
         pooled: PoolProxiedConnection | None = None
         try:
-            pooled = idle.pop() if idle else backend.writer.raw_connection()
+            pooled = self._checkout(backend.writer)
             cursor = cast(Any, pooled.driver_connection).cursor()
-            if pooled.info.get("synchronous") != "NORMAL":
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                pooled.info["synchronous"] = "NORMAL"
+            _use_synchronous(pooled, cursor, "NORMAL")
             cursor.execute(backend.begin_write)
         except BaseException as exc:
             if pooled is not None:
                 self._failed(pooled, exc, committing=False, writable=True)
-                pooled.close()
+                self._checkin(backend.writer, pooled)
             backend.write_lock.__exit__(None, None, None)
             cause = _orig(exc)
             if isinstance(cause, self._driver_error):
@@ -570,14 +563,7 @@ class SqlStore:
         raise. Conflicts and connections found dead before commit surface as ``_Retry``.
         ``synchronous`` is the SQLite sync level the commit must have (rule 4); the connection's
         current level is remembered in its ``info``, so the PRAGMA runs only when it changes."""
-        idle = self._idle[engine.pool]
-        try:
-            pooled = idle.pop()
-        except IndexError:
-            try:
-                pooled = engine.raw_connection()
-            except DBAPIError as exc:  # the database cannot be reached at all
-                raise _unavailable(_orig(exc)) from exc
+        pooled = self._checkout(engine)
         committing = False
         try:
             connection: Any = pooled.driver_connection
@@ -589,9 +575,8 @@ class SqlStore:
                     hit = self._cached.get(cache_key)
                     if hit is not None and hit[0] == stamp:
                         return cast(T, hit[1])
-                if synchronous is not None and pooled.info.get("synchronous") != synchronous:
-                    cursor.execute(f"PRAGMA synchronous={synchronous}")
-                    pooled.info["synchronous"] = synchronous
+                if synchronous is not None:
+                    _use_synchronous(pooled, cursor, synchronous)
                 for statement in begin:
                     cursor.execute(statement)
                 uow = SqlUnitOfWork(cursor, self._compile, self._driver_error, writable=writable)
@@ -618,10 +603,24 @@ class SqlStore:
                 raise
             raise replacement from exc
         finally:
-            if pooled.is_valid and len(idle) < IDLE_CONNECTIONS:
-                idle.append(pooled)
-            else:
-                pooled.close()
+            self._checkin(engine, pooled)
+
+    def _checkout(self, engine: Engine) -> PoolProxiedConnection:
+        """A connection from the store's own stack, else from the pool (module rule 5)."""
+        try:
+            return self._idle[engine.pool].pop()
+        except IndexError:
+            try:
+                return engine.raw_connection()
+            except DBAPIError as exc:  # the database cannot be reached at all
+                raise _unavailable(_orig(exc)) from exc
+
+    def _checkin(self, engine: Engine, pooled: PoolProxiedConnection) -> None:
+        idle = self._idle[engine.pool]
+        if pooled.is_valid and len(idle) < IDLE_CONNECTIONS:
+            idle.append(pooled)
+        else:
+            pooled.close()
 
     def _failed(
         self, pooled: PoolProxiedConnection, exc: BaseException, *, committing: bool, writable: bool
@@ -656,6 +655,13 @@ class SqlStore:
                 idle.pop().close()
         for engine in self._backend.engines:
             engine.dispose()
+
+
+def _use_synchronous(pooled: PoolProxiedConnection, cursor: Any, level: str) -> None:
+    """SQLite's sync level for the next commit (rule 4), set only when the connection's differs."""
+    if pooled.info.get("synchronous") != level:
+        cursor.execute(f"PRAGMA synchronous={level}")
+        pooled.info["synchronous"] = level
 
 
 class _Batch:
