@@ -4,6 +4,7 @@ this process, another process, or the very connection that served the cached rea
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -74,17 +75,72 @@ def test_a_write_by_another_process_is_seen(store: Store, store_url: str) -> Non
         assert store.read_cached("c", fn) == expected
 
 
-def test_a_write_on_the_connection_that_served_the_read_is_seen() -> None:
-    # An in-memory store has one connection for everything; SQLite's data_version does not move for
-    # that connection's own commits, so the store's commit count must.
+def test_a_write_on_the_connection_that_served_the_read_is_seen(sqlite_store: Store) -> None:
+    # One idle connection serves the read and then the write: the stamp must move for a commit
+    # made on the very connection the cached read used (SQLite's data_version would not).
+    store = sqlite_store
+    fn = Counting()
+    for expected in range(3):
+        assert store.read_cached("c", fn) == expected
+        store.write(increment)
+    assert fn.calls == 3
+
+
+def test_an_in_memory_store_does_not_cache() -> None:
     store = open_store("sqlite://")
     try:
         fn = Counting()
-        assert store.read_cached("c", fn) == 0
+        assert [store.read_cached("c", fn) for _ in range(3)] == [0, 0, 0]
         store.write(increment)
         assert store.read_cached("c", fn) == 1
+        assert fn.calls == 4
     finally:
         store.close()
+
+
+def test_a_checkpoint_and_a_restarted_wal_are_seen(tmp_path: Path) -> None:
+    # A full checkpoint truncates the WAL; the next commit starts it again from its first frame,
+    # with new salts: a header from before must not come back.
+    path = tmp_path / "restart.db"
+    store = open_store(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        fn = Counting()
+        for expected in range(1, 5):
+            store.write(increment)
+            other.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+            assert store.read_cached("c", fn) == expected
+    finally:
+        other.close()
+        store.close()
+
+
+def test_the_mapped_wal_index_stays_the_live_one_when_the_pool_lets_go(tmp_path: Path) -> None:
+    # SQLite's last connection to close deletes the -shm file, and the next one creates another,
+    # which a mapping of the old one never sees. The store keeps a connection of its own open, so
+    # however many of its pooled connections close, a writer elsewhere cannot be the last.
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    store = open_store(url)
+    try:
+        fn = Counting()
+        assert store.read_cached("c", fn) == 0
+        _close_pooled_connections(store)
+        done = subprocess.run(
+            [sys.executable, str(WORKER), "increment", url, "2"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert store.read_cached("c", fn) == 2
+    finally:
+        store.close()
+
+
+def _close_pooled_connections(store: Store) -> None:
+    """Every connection the store's pool and idle stack hold, closed (as after invalidations)."""
+    for idle in store._idle.values():  # type: ignore[attr-defined]
+        while idle:
+            idle.pop().close()
+    for engine in store._backend.engines:  # type: ignore[attr-defined]
+        engine.pool.dispose()
 
 
 def test_a_failed_write_keeps_the_cache(sqlite_store: Store) -> None:

@@ -33,13 +33,12 @@ Rules (the interface's rules, and how they hold here):
    integer beyond 64 bits, is written by ``json`` with ASCII escapes and a leading space, and a
    text with that space is read back by ``json`` too (orjson would refuse the escaped surrogate
    and read the integer as a float), so any Python ``str`` and ``int`` round-trips.
-7. ``read_cached`` (SQLite only; elsewhere it is ``read``) answers with the result an earlier
-   call with the same key got, while the database has provably not changed since. The stamp of a
-   result is taken before its read transaction begins: the connection's serial number, SQLite's
-   ``PRAGMA data_version`` on that connection (which moves when any other connection, in this
-   process or another, commits), and this store's own commit count (which covers commits made on
-   that same connection, counted before the connection is free again). A commit that lands between
-   the stamp and the read only costs a miss later; a result can never outlive a change.
+7. ``read_cached`` (file SQLite only; elsewhere it is ``read``) answers with the result an earlier
+   call with the same key got, while the database has provably not changed since: the stamp of a
+   result is the wal-index header (wal_index.py), which every commit of any connection, in this
+   process or another, rewrites; it is read before the result's read transaction begins, so a
+   commit that lands between the two only costs a miss later, and a result never outlives a change.
+   A scope that reads through the write batch (rule 8) neither uses nor fills the cache.
 8. Batched writes (``deferred_sync(batch=True)``, file SQLite only; the server's event loop): the
    first write of a batched scope opens one ``BEGIN IMMEDIATE`` transaction on a writer connection
    and keeps it, with the write lock, until ``commit_batch``; every batched write, of any scope of
@@ -55,8 +54,8 @@ Rules (the interface's rules, and how they hold here):
 from __future__ import annotations
 
 import functools
-import itertools
 import json
+import logging
 import os
 import random
 import threading
@@ -85,8 +84,10 @@ from eksiam.storage.backends import Backend, connect, describe
 from eksiam.storage.errors import AlreadyExists, ReadOnly, StorageError, Unavailable
 from eksiam.storage.interface import Deferral, Record, Store
 from eksiam.storage.schema import records
+from eksiam.storage.wal_index import WalIndex
 
 T = TypeVar("T")
+log = logging.getLogger("eksiam.storage")
 MAX_ATTEMPTS = 40
 IDLE_CONNECTIONS = 16
 """Connections a store keeps checked out between units of work (module rule 5)."""
@@ -342,10 +343,10 @@ class SqlStore:
         self._compiled: dict[ClauseElement, Compiled] = {}
         self._begin_read: tuple[str, ...] = (backend.begin_read,) if backend.begin_read else ()
         self._idle: dict[Pool, list[PoolProxiedConnection]] = {e.pool: [] for e in backend.engines}
-        self._caching = self._dialect.name == "sqlite"
-        self._cached: dict[Hashable, tuple[tuple[int, int, int], Any]] = {}
-        self._commits = 0
-        self._serials = itertools.count(1)
+        self._cached: dict[Hashable, tuple[bytes, Any]] = {}
+        self._wal_index: WalIndex | None = None
+        self._wal_index_lock = threading.Lock()
+        self._wal_index_failed = False
         self._batch: _Batch | None = None
         self._batch_thread = 0
 
@@ -390,7 +391,6 @@ class SqlStore:
                 if isinstance(replacement, _Retry):
                     raise _unavailable(replacement.cause) from exc
                 raise replacement from exc
-            self._commits += 1  # before the connection is free for a reader (rule 7)
         finally:
             self._release_batch(batch)
 
@@ -506,26 +506,64 @@ class SqlStore:
             time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        return self._read(fn, None)
-
     def read_cached(self, key: Hashable, fn: Callable[[SqlUnitOfWork], T]) -> T:
         """``read(fn)``, or the result it gave for ``key`` while nothing has changed (rule 7)."""
-        return self._read(fn, key if self._caching else None)
+        index = self._wal_index or self._open_wal_index()
+        if index is None or self._batch_of_scope() is not None:
+            return self._read(fn)
+        stamp = index.stamp()
+        hit = self._cached.get(key)
+        if hit is not None and hit[0] == stamp:
+            return cast(T, hit[1])
+        result = self._read(fn)
+        if len(self._cached) >= CACHED_READS:
+            self._cached.clear()
+        self._cached[key] = (stamp, result)
+        return result
 
-    def _read(self, fn: Callable[[SqlUnitOfWork], T], cache_key: Hashable | None) -> T:
+    def _open_wal_index(self) -> WalIndex | None:
+        """The database's wal-index, mapped on first use, with a connection of its own that keeps
+        it in place (wal_index.py rule 3); None on a database without one (in memory), or when it
+        cannot be mapped: then nothing is cached."""
+        path = self._backend.wal_path
+        if path is None or self._wal_index_failed:
+            return None
+        with self._wal_index_lock:
+            if self._wal_index is None and not self._wal_index_failed:
+                keeper = self._checkout(self._backend.reader)
+                try:
+                    cast(Any, keeper.driver_connection).execute("PRAGMA data_version").close()
+                    self._wal_index = WalIndex.open(path.removesuffix("-wal") + "-shm", keeper)
+                except (OSError, ValueError) as exc:
+                    keeper.close()
+                    self._wal_index_failed = True
+                    log.warning("read_cached will not cache: the wal-index cannot be mapped (%s)", exc)
+                except self._driver_error as exc:
+                    keeper.close()
+                    raise _unavailable(exc) from exc
+            return self._wal_index
+
+    def _batch_of_scope(self) -> _Batch | None:
+        """The open batch when this thread's scope has written in it (rule 8), else None."""
         batch = self._batch
         if batch is not None and batch.failure is None:
             deferral: Deferral | None = getattr(self._deferred, "current", None)
             if deferral is not None and deferral.batch and deferral.pending:
-                return self._read_in_batch(batch, fn)  # rule 8: a scope reads its own writes
+                return batch
+        return None
+
+    def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        return self._read(fn)
+
+    def _read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
+        batch = self._batch_of_scope()
+        if batch is not None:
+            return self._read_in_batch(batch, fn)  # rule 8: a scope reads its own writes
         backend = self._backend
         for attempt in (1, 2):  # once more on a fresh connection when a pooled one was found dead
             try:
                 with backend.read_lock:
-                    return self._transaction(
-                        backend.reader, self._begin_read, fn, writable=False, cache_key=cache_key
-                    )
+                    return self._transaction(backend.reader, self._begin_read, fn, writable=False)
             except _Retry as retry:
                 if attempt == 2 or not retry.disconnected:
                     raise _unavailable(retry.cause) from retry.cause
@@ -541,14 +579,6 @@ class SqlStore:
         finally:
             uow.end()
 
-    def _stamp(self, pooled: PoolProxiedConnection, cursor: Any) -> tuple[int, int, int]:
-        info = pooled.info
-        serial = info.get("serial")
-        if serial is None:
-            serial = info["serial"] = next(self._serials)
-        version = cursor.execute("PRAGMA data_version").fetchone()[0]
-        return (serial, version, self._commits)
-
     def _transaction(
         self,
         engine: Engine,
@@ -557,7 +587,6 @@ class SqlStore:
         *,
         writable: bool,
         synchronous: str | None = None,
-        cache_key: Hashable | None = None,
     ) -> T:
         """Run ``fn`` in one transaction on a pooled driver connection; commit, or roll back and
         raise. Conflicts and connections found dead before commit surface as ``_Retry``.
@@ -569,12 +598,6 @@ class SqlStore:
             connection: Any = pooled.driver_connection
             cursor = connection.cursor()
             try:
-                stamp = None
-                if cache_key is not None:
-                    stamp = self._stamp(pooled, cursor)
-                    hit = self._cached.get(cache_key)
-                    if hit is not None and hit[0] == stamp:
-                        return cast(T, hit[1])
                 if synchronous is not None:
                     _use_synchronous(pooled, cursor, synchronous)
                 for statement in begin:
@@ -588,12 +611,6 @@ class SqlStore:
                     uow.end()
                 committing = True
                 connection.commit()
-                if writable:
-                    self._commits += 1  # before the connection is free for a reader (rule 7)
-                elif stamp is not None:
-                    if len(self._cached) >= CACHED_READS:
-                        self._cached.clear()
-                    self._cached[cache_key] = (stamp, result)
                 return result
             finally:
                 cursor.close()
@@ -650,6 +667,9 @@ class SqlStore:
         return exc
 
     def close(self) -> None:
+        if self._wal_index is not None:
+            self._wal_index.close()
+            self._wal_index = None
         for idle in self._idle.values():
             while idle:
                 idle.pop().close()
