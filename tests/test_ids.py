@@ -1,4 +1,8 @@
+import os
 import re
+import threading
+
+import pytest
 
 from eksiam import ids
 
@@ -50,3 +54,41 @@ def test_generations_are_positive_62_bit_numbers():
     values = {ids.generation() for _ in range(1000)}
     assert len(values) == 1000
     assert all(0 < v < 2**62 for v in values)
+
+
+def test_secret_bytes_are_never_handed_out_twice() -> None:
+    drawn = [ids.secret_bytes(n) for n in (12, 35, 8, 5000, 12, 35) * 40]
+    assert [len(b) for b in drawn] == [12, 35, 8, 5000, 12, 35] * 40
+    assert len(set(drawn)) == len(drawn)
+
+
+def test_each_thread_draws_its_own_secret_bytes() -> None:
+    results: list[bytes] = []
+    lock = threading.Lock()
+
+    def draw() -> None:
+        mine = [ids.secret_bytes(16) for _ in range(200)]
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 800
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_does_not_repeat_its_parents_secret_bytes() -> None:
+    ids.secret_bytes(1)  # the parent has a buffer with bytes left in it
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, ids.secret_bytes(32))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 32)
+    os.close(read)
+    os.close(write)
+    assert child != ids.secret_bytes(32)

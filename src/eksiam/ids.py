@@ -4,7 +4,12 @@ IAM unique ids are a four-letter prefix naming the entity type and 17 characters
 letters and digits (21 in all); access key ids are a prefix and 16 more (20 in all). The prefixes
 are AWS's (IAM User Guide, "Unique identifiers").
 
-Secrets (secret access keys, tokens) come from ``secrets``. Identifiers that guard nothing (request
+Secrets (secret access keys, tokens) come from ``secrets``, or, where a request draws them on the
+hot path (session credentials and token nonces), from ``secret_bytes``: the kernel's generator
+too (``os.urandom``), read 4 KiB at a time into a buffer of each thread, so that an
+AssumeRoleWithWebIdentity makes no system call for them (``ssl.RAND_bytes`` would make one,
+``getpid``, for its fork check). Each byte is handed out once; a forked child drops the buffer it
+inherited, which its parent goes on handing out. Identifiers that guard nothing (request
 ids, IAM unique ids, access key ids, authorization generations) come from one generator seeded
 from ``secrets`` and reseeded in a forked child: ``secrets`` costs a system call per draw, and a
 write request draws two or three of them. Uniqueness is what they need, and 88 random bits give it.
@@ -16,6 +21,7 @@ import os
 import random
 import secrets
 import string
+import threading
 
 UNIQUE_ID_PREFIX = {
     "user": "AIDA",
@@ -60,6 +66,29 @@ def access_key_id(temporary: bool = False) -> str:
 
 def secret_access_key() -> str:
     return _random(_SECRET_CHARS, 40, secret=True)
+
+
+class _Drawn(threading.local):
+    """The kernel's random bytes this thread has read and not yet handed out."""
+
+    buffer = b""
+    offset = 0
+
+
+_DRAWN = _Drawn()
+_DRAW_BYTES = 4096
+os.register_at_fork(after_in_child=lambda: setattr(_DRAWN, "buffer", b""))
+
+
+def secret_bytes(n: int) -> bytes:
+    """``n`` bytes from the kernel's cryptographically strong generator, through the buffer."""
+    drawn = _DRAWN
+    start = drawn.offset
+    end = start + n
+    if end > len(drawn.buffer):
+        drawn.buffer, start, end = os.urandom(max(_DRAW_BYTES, n)), 0, n
+    drawn.offset = end
+    return drawn.buffer[start:end]
 
 
 def request_id() -> str:

@@ -26,6 +26,17 @@ def test_a_key_id_carries_its_account(account: str) -> None:
         assert account_of_key_id(key_id) == account
 
 
+@pytest.mark.parametrize(
+    "random", [b"\x00" * 5, b"\xff" * 5, b"\x80\x01\x02\x03\x04", b"\x7f\xfe\xdc\xba\x98"]
+)
+def test_a_key_id_is_the_base32_of_its_ten_bytes(random: bytes) -> None:
+    # bit 47 and bits 6..0 of the first six bytes are random, bits 46..7 the account (AWS's layout)
+    account = "123456789012"
+    bits = (int(account) << 7) | (random[0] & 0x7F) | ((random[0] >> 7) << 47)
+    raw = bits.to_bytes(6, "big") + random[1:]
+    assert encode_key_id("ASIA", account, random) == "ASIA" + base64.b32encode(raw).decode()
+
+
 @pytest.mark.parametrize("key_id", ["", "ASIA", "ASIA0000000000000000", "ASIAAAAAAAAAAAAAAAAAAAA", "AKIA-x"])
 def test_key_ids_of_another_shape_have_no_account(key_id: str) -> None:
     assert account_of_key_id(key_id) is None

@@ -29,6 +29,7 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from eksiam.ids import secret_bytes
 from eksiam.storage import AlreadyExists
 from eksiam.storage.interface import Record, Store
 
@@ -52,7 +53,7 @@ class SessionTokens:
         if "SessionToken" in session or not isinstance(session, dict):
             session = {k: v for k, v in session.items() if k != "SessionToken"}
         plain = orjson.dumps(session)
-        nonce = secrets.token_bytes(_NONCE_BYTES)
+        nonce = secret_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
         return base64.b64encode(_FORMAT + nonce + sealed).decode("ascii")
 

@@ -35,15 +35,17 @@ account id, the layout AWS keys have), so sts:GetAccessKeyInfo answers for any s
 from __future__ import annotations
 
 import base64
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from eksiam.ids import secret_bytes
 from eksiam.services.context import Caller, CallerKind
 
 _ACCOUNT_MASK = 0x7FFFFFFFFF80
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 section 6
+_BASE32_PAIRS = [a + b for a in _BASE32 for b in _BASE32]  # every 10-bit value as two characters
 
 
 @dataclass(slots=True)
@@ -53,7 +55,7 @@ class NewCredentials:
 
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
-        random = secrets.token_bytes(35)  # one draw: 5 bytes for the key id, 30 for the secret
+        random = secret_bytes(35)  # one draw: 5 bytes for the key id, 30 for the secret
         return cls(
             access_key_id=encode_key_id("ASIA", account, random[:5]),
             secret_access_key=base64.b64encode(random[5:]).decode(),
@@ -63,10 +65,16 @@ class NewCredentials:
 def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
     """``prefix`` + base32 of 10 bytes: bit 47 and bits 6..0 of the first six and the last four
     bytes are random (``random``, 5 bytes, or fresh ones), bits 46..7 hold the account."""
-    random = random if random is not None else secrets.token_bytes(5)
+    random = random if random is not None else secret_bytes(5)
     bits = (int(account) << 7) | (random[0] & 0x7F) | ((random[0] >> 7) << 47)
-    raw = bits.to_bytes(6, "big") + random[1:5]
-    return prefix + base64.b32encode(raw).decode()
+    return prefix + _base32_80(bits << 32 | int.from_bytes(random[1:5], "big"))
+
+
+def _base32_80(value: int) -> str:
+    """Base32 of an 80-bit number (10 bytes: 16 characters, no padding), two characters per
+    10-bit slice; ``base64.b32encode`` does the same in pure Python five times slower."""
+    pairs = _BASE32_PAIRS
+    return "".join([pairs[(value >> shift) & 0x3FF] for shift in (70, 60, 50, 40, 30, 20, 10, 0)])
 
 
 def account_of_key_id(access_key_id: str) -> str | None:
