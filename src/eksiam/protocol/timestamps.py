@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from eksiam.clock import utc_z
+
 
 def _utc(value: Any) -> datetime:
     if isinstance(value, datetime):
@@ -25,8 +27,8 @@ def _utc(value: Any) -> datetime:
 def iso8601(value: Any) -> str:
     if isinstance(value, str):
         return value
-    stamp = _utc(value)  # isoformat of a UTC datetime ends in "+00:00"; milliseconds are truncated
-    return stamp.isoformat(timespec="milliseconds" if stamp.microsecond else "seconds")[:-6] + "Z"
+    stamp = _utc(value)  # milliseconds are truncated
+    return utc_z(stamp, milliseconds=bool(stamp.microsecond))
 
 
 def epoch_seconds(value: Any) -> Any:

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 from botocore import xform_name
 
 from eksiam.arn import ACCOUNT_ID, Arn, InvalidArn
+from eksiam.clock import utc_z
 from eksiam.config import Settings
 from eksiam.errors import ServiceError
 from eksiam.policy import (
@@ -289,7 +290,7 @@ def global_keys(ctx: CallContext) -> dict[str, str | list[str]]:
     now = ctx.now
     return {
         "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": now.isoformat(timespec="seconds")[:19] + "Z",
+        "aws:CurrentTime": utc_z(now),
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if ctx.secure_transport else "false",
         "aws:RequestedRegion": ctx.region,

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from eksiam.arn import Arn, InvalidArn, sts_assumed_role_arn
-from eksiam.clock import Clock
+from eksiam.clock import Clock, utc_isoformat
 from eksiam.config import Settings
 from eksiam.services.authorize import Authorizer
 from eksiam.services.context import CallContext
@@ -105,8 +105,8 @@ class StsBase:
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "IssuedAt": now.isoformat(),
-            "Expiration": (now + timedelta(seconds=spec.duration)).replace(microsecond=0).isoformat(),
+            "IssuedAt": utc_isoformat(now),
+            "Expiration": utc_isoformat((now + timedelta(seconds=spec.duration)).replace(microsecond=0)),
             "Type": "assumed-role",
             "PrincipalKind": "assumed-role",
             "Account": account,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from eksiam.clock import utc_isoformat
 from eksiam.services.context import CallContext, CallerKind
 from eksiam.services.sts.base import StsBase
 from eksiam.services.sts.errors import AccessDenied, ValidationError
@@ -90,8 +91,8 @@ class CallerIdentityOperations(StsBase):
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "IssuedAt": now.isoformat(),
-            "Expiration": (now + timedelta(seconds=duration)).replace(microsecond=0).isoformat(),
+            "IssuedAt": utc_isoformat(now),
+            "Expiration": utc_isoformat((now + timedelta(seconds=duration)).replace(microsecond=0)),
             "Type": "session-token",
             "PrincipalKind": caller.kind.value,
             "Account": caller.account,
