@@ -510,12 +510,12 @@ class SqlStore:
         """``read(fn)``, or the result it gave for ``key`` while nothing has changed (rule 7)."""
         index = self._wal_index or self._open_wal_index()
         if index is None or self._batch_of_scope() is not None:
-            return self._read(fn)
+            return self.read(fn)
         stamp = index.stamp()
         hit = self._cached.get(key)
         if hit is not None and hit[0] == stamp:
             return cast(T, hit[1])
-        result = self._read(fn)
+        result = self.read(fn)
         if len(self._cached) >= CACHED_READS:
             self._cached.clear()
         self._cached[key] = (stamp, result)
@@ -553,9 +553,6 @@ class SqlStore:
         return None
 
     def read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
-        return self._read(fn)
-
-    def _read(self, fn: Callable[[SqlUnitOfWork], T]) -> T:
         batch = self._batch_of_scope()
         if batch is not None:
             return self._read_in_batch(batch, fn)  # rule 8: a scope reads its own writes

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from eksiam import ids
@@ -61,6 +62,7 @@ def issuer_url(region: str, issuer_id: str) -> str:
     return f"https://oidc.eks.{region}.{domain}/id/{issuer_id}"
 
 
+@lru_cache(maxsize=1024)
 def issuer_id_of(url: str) -> str | None:
     """The 32-hex id when ``url`` has the shape of an EKS issuer URL, else None."""
     match = _ISSUER_URL.match(url)

@@ -55,7 +55,7 @@ class SessionTokens:
         plain = orjson.dumps(session)
         nonce = secret_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
-        return base64.b64encode(_FORMAT + nonce + sealed).decode("ascii")
+        return binascii.b2a_base64(_FORMAT + nonce + sealed, newline=False).decode("ascii")
 
     def open(self, access_key_id: str, token: str) -> Record | None:
         """The session ``token`` holds when it was issued for ``access_key_id``; None otherwise."""

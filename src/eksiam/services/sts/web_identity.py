@@ -232,14 +232,22 @@ def _source_identity(token: WebToken) -> str | None:
 
 def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str | list[str]]:
     """``<provider>:sub``, ``:aud`` (``azp`` or the matched ``aud``) and ``:oaud`` (every ``aud``)."""
-    audiences = list(token.audiences)
+    audiences = token.audiences
+    sub, aud, oaud, optional = _claim_keys(key)
     context: dict[str, str | list[str]] = {
-        f"{key}:sub": token.subject,
-        f"{key}:aud": audience,
-        f"{key}:oaud": audiences[0] if len(audiences) == 1 else audiences,
+        sub: token.subject,
+        aud: audience,
+        oaud: audiences[0] if len(audiences) == 1 else list(audiences),
     }
-    for claim in ("amr", "azp"):
-        value = token.claims.get(claim)
+    claims = token.claims
+    for claim, context_key in optional:
+        value = claims.get(claim)
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            context[f"{key}:{claim}"] = value
+            context[context_key] = value
     return context
+
+
+@lru_cache(maxsize=1024)
+def _claim_keys(key: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    """The condition keys of provider ``key``: sub, aud, oaud, and (claim, key) for amr and azp."""
+    return f"{key}:sub", f"{key}:aud", f"{key}:oaud", tuple((c, f"{key}:{c}") for c in ("amr", "azp"))

@@ -44,6 +44,7 @@ from eksiam.services.sts.errors import (
 )
 
 CLOCK_SKEW = timedelta(minutes=5)
+_SKEW_SECONDS = CLOCK_SKEW.total_seconds()
 ALGORITHM_FAMILY = {
     "RS256": "RSA",
     "RS384": "RSA",
@@ -82,21 +83,25 @@ class WebToken:
     @property
     def audiences(self) -> tuple[str, ...]:
         aud = self.claims.get("aud")
-        values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        return tuple(v for v in values if isinstance(v, str))
+        if isinstance(aud, str):
+            return (aud,)
+        return tuple(v for v in aud if isinstance(v, str)) if isinstance(aud, list) else ()
 
 
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
-_BASE64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_PADDING = (b"", b"===", b"==", b"=")  # by length modulo 4; a remainder of 1 never decodes
 
 
 def _base64url(part: str) -> bytes:
-    """Unpadded base64url (RFC 7515 section 2), strictly: any other character is an error."""
+    """Unpadded base64url (RFC 7515 section 2), strictly: any other character is an error. After
+    the alphabet swap, strict ``a2b_base64`` refuses every character outside base64's alphabet;
+    what base64 has and base64url has not (``+``, ``/``, padding) is refused here first."""
     raw = part.encode("ascii")  # UnicodeEncodeError is a ValueError
-    if raw.translate(None, _BASE64URL_ALPHABET):
+    if raw.find(b"+") >= 0 or raw.find(b"/") >= 0 or raw.find(b"=") >= 0:
         raise ValueError("not base64url")
-    padded = raw.translate(_TO_STANDARD_ALPHABET) + b"=" * (-len(raw) % 4)
-    return binascii.a2b_base64(padded, strict_mode=True)
+    return binascii.a2b_base64(
+        raw.translate(_TO_STANDARD_ALPHABET) + _PADDING[len(raw) % 4], strict_mode=True
+    )
 
 
 def _json_object(raw: bytes) -> Any:
@@ -108,19 +113,20 @@ def _json_object(raw: bytes) -> Any:
 
 def parse_token(token: str) -> WebToken:
     """Split and decode once; the signature is checked later against this same parsed object."""
-    parts = token.split(".")
-    if len(parts) != 3:
+    first = token.find(".")  # finds, not split: a one-character find runs memchr, split a byte loop
+    second = token.find(".", first + 1) if first >= 0 else -1
+    if second < 0 or token.find(".", second + 1) >= 0:
         raise InvalidIdentityToken.not_a_jwt()
     try:
-        header = _json_object(_base64url(parts[0]))
-        claims = _json_object(_base64url(parts[1]))
-        signature = _base64url(parts[2])
-        signing_input = token[: len(parts[0]) + 1 + len(parts[1])].encode("ascii")
+        header = _json_object(_base64url(token[:first]))
+        claims = _json_object(_base64url(token[first + 1 : second]))
+        signature = _base64url(token[second + 1 :])
+        signing_input = token[:second].encode("ascii")
     except (ValueError, binascii.Error, UnicodeError, RecursionError):
         raise InvalidIdentityToken.not_a_jwt() from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise InvalidIdentityToken.not_a_jwt()
-    return WebToken(raw=token, header=header, claims=claims, signing_input=signing_input, signature=signature)
+    return WebToken(token, header, claims, signing_input, signature)
 
 
 def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None:
@@ -142,7 +148,7 @@ def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None
         raise InvalidIdentityToken.no_key()
     check = _VERIFIERS[alg]
     for jwk in candidates:
-        key = _verification_key(tuple((name, jwk.get(name)) for name in _PUBLIC_MEMBERS))
+        key = _verification_key(tuple(map(jwk.get, _PUBLIC_MEMBERS)))
         if key is not None and check(key, token.signature, token.signing_input):
             return
     raise InvalidIdentityToken.bad_signature()
@@ -152,11 +158,12 @@ _PUBLIC_MEMBERS = ("kty", "n", "e", "crv", "x", "y")
 
 
 @lru_cache(maxsize=1024)
-def _verification_key(members: tuple[tuple[str, Any], ...]) -> Any:
-    """The public key a JWK describes, imported once per distinct key (its public members are the
-    cache key); None for a JWK that does not import."""
+def _verification_key(values: tuple[Any, ...]) -> Any:
+    """The public key a JWK describes, imported once per distinct key (the values of its public
+    members, in ``_PUBLIC_MEMBERS`` order, are the cache key); None for a JWK that does not import."""
+    members = {name: value for name, value in zip(_PUBLIC_MEMBERS, values, strict=True) if value is not None}
     try:
-        return import_key({name: value for name, value in members if value is not None}).get_op_key("verify")
+        return import_key(members).get_op_key("verify")
     except (JoseError, ValueError, TypeError):
         return None
 
@@ -221,7 +228,7 @@ def matched_audience(token: WebToken, client_ids: Sequence[str]) -> str:
 def check_times(token: WebToken, now: datetime) -> None:
     """Compared as numbers, so absurd values fail the check instead of overflowing a datetime."""
     current = now.timestamp()
-    skew = CLOCK_SKEW.total_seconds()
+    skew = _SKEW_SECONDS
     exp = _numeric(token, "exp", required=True)
     assert exp is not None
     if current - skew >= exp:
