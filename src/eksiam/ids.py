@@ -6,7 +6,7 @@ are AWS's (IAM User Guide, "Unique identifiers").
 
 Secrets (secret access keys, tokens) come from ``secrets``, or, where a request draws them on the
 hot path (session credentials and token nonces), from ``secret_bytes``: the kernel's generator
-too (``os.urandom``), read 4 KiB at a time into a buffer of each thread, so that an
+too (``os.urandom``), read 4 KiB at a time into one buffer, so that an
 AssumeRoleWithWebIdentity makes no system call for them (``ssl.RAND_bytes`` would make one,
 ``getpid``, for its fork check). Each byte is handed out once; a forked child drops the buffer it
 inherited, which its parent goes on handing out. Identifiers that guard nothing (request
@@ -68,27 +68,30 @@ def secret_access_key() -> str:
     return _random(_SECRET_CHARS, 40, secret=True)
 
 
-class _Drawn(threading.local):
-    """The kernel's random bytes this thread has read and not yet handed out."""
-
-    buffer = b""
-    offset = 0
-
-
-_DRAWN = _Drawn()
 _DRAW_BYTES = 4096
-os.register_at_fork(after_in_child=lambda: setattr(_DRAWN, "buffer", b""))
+_drawn = b""  # the kernel's random bytes read and not yet handed out, from _offset on
+_offset = 0
+_draw_lock = threading.Lock()
+
+
+def _forget_drawn() -> None:
+    global _drawn, _draw_lock
+    _drawn, _draw_lock = b"", threading.Lock()  # a lock another thread held at the fork stays held
+
+
+os.register_at_fork(after_in_child=_forget_drawn)
 
 
 def secret_bytes(n: int) -> bytes:
     """``n`` bytes from the kernel's cryptographically strong generator, through the buffer."""
-    drawn = _DRAWN
-    start = drawn.offset
-    end = start + n
-    if end > len(drawn.buffer):
-        drawn.buffer, start, end = os.urandom(max(_DRAW_BYTES, n)), 0, n
-    drawn.offset = end
-    return drawn.buffer[start:end]
+    global _drawn, _offset
+    with _draw_lock:
+        start = _offset
+        end = start + n
+        if end > len(_drawn):
+            _drawn, start, end = os.urandom(max(_DRAW_BYTES, n)), 0, n
+        _offset = end
+        return _drawn[start:end]
 
 
 def request_id() -> str:
