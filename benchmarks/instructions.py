@@ -1,7 +1,7 @@
 """Instructions per request of ``AwsEndpoint.handle``, counted by valgrind's callgrind.
 
     python benchmarks/instructions.py [--scenario get-role|create-delete|caller-identity|web-identity]
-                                      [--requests 200] [--against OTHER_SRC] [--server]
+                                      [--requests 200] [--against OTHER_SRC] [--server] [--steps]
 
 Wall-clock rates on a shared virtual machine drift by tens of percent between runs of the same
 code, which hides a 3% change. An instruction count does not drift: the same code, inputs and hash
@@ -20,6 +20,12 @@ another checkout, e.g. a ``git worktree`` of an older commit) and prints the rat
 callgrind and driven over loopback by ``server.py``'s load generator (4 connections, the scenario's
 pre-signed requests, 300 units of warm-up): the HTTP layer, the group sync and the event loop are
 counted too. Garbage collection is off in the server. Repeated runs agree within 0.2%.
+
+``--steps`` (web-identity) says where one request's instructions go: the child answers one
+request with a spy on each step of ``STEPS`` that keeps the step's first arguments, then calls
+each step 100 times with them between two toggles and has callgrind dump the count; a step that
+does nothing is counted the same way and subtracted (it holds the toggles' own cost). Steps nest
+(``_issue`` holds ``seal``), so the column does not add up to the request.
 
 valgrind is a benchmark-only tool, like moto: never a project dependency.
 """
@@ -51,8 +57,25 @@ if TYPE_CHECKING:
 
 RequestMaker = Callable[[str, "str | None"], "HttpRequest"]
 Units = Callable[[int], "list[HttpRequest]"]
+Step = Callable[..., object]
 
 SCENARIOS = ("get-role", "create-delete", "caller-identity", "web-identity")
+STEPS = (  # module:attribute of each step of an AssumeRoleWithWebIdentity, as its caller looks it up
+    "eksiam.protocol.codecs:QueryFront.route_and_parse",
+    "eksiam.server.authentication:Authenticator.__call__",
+    "eksiam.services.sts.web_identity:parse_token",
+    "eksiam.storage.sql:SqlStore.read_cached",
+    "eksiam.services.sts.web_identity:WebIdentityOperations._issuer_keys",
+    "eksiam.services.sts.web_identity:verify_signature",
+    "eksiam.services.sts.web_identity:check_times",
+    "eksiam.services.sts.web_identity:_claims_context",
+    "eksiam.services.sts.web_identity:global_keys",
+    "eksiam.services.sts.trust:allows",
+    "eksiam.services.sts.base:StsBase._issue",
+    "eksiam.services.sts.base:SessionTokens.seal",
+    "eksiam.protocol.codecs:QueryCodec.serialize",
+)
+STEP_CALLS = 100
 WARM_UP = 300
 SERVER_CONNECTIONS = 4
 ACCOUNT = "123456789012"
@@ -62,7 +85,7 @@ TRUST = (
 )
 
 
-def child(scenario: str, requests: int) -> None:
+def child(scenario: str, requests: int, steps: bool = False) -> None:
     """Runs inside valgrind: prepare, warm up, count ``requests`` answers."""
     from eksiam.config import Settings
     from eksiam.offload import running_inline
@@ -110,6 +133,9 @@ def child(scenario: str, requests: int) -> None:
     timed = pool[WARM_UP * per_unit :]
     gc.collect()
     gc.disable()
+    if steps:
+        _count_steps(lambda: answer(timed[0]))
+        return
     subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
     for one in timed:
         answer(one)
@@ -117,6 +143,68 @@ def child(scenario: str, requests: int) -> None:
     gc.enable()
     runtime.stop()
     print(f"requests={len(timed)}")
+
+
+def _count_steps(request: Callable[[], object]) -> None:
+    """``--steps``: one request with a spy on every step, then each step replayed (module doc)."""
+    import importlib
+
+    calls: dict[str, tuple[Step, tuple[object, ...], dict[str, object]]] = {}
+    restore = []
+    for step in STEPS:
+        module, _, path = step.partition(":")
+        owner: object = importlib.import_module(module)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        real = getattr(owner, name)
+
+        def spy(
+            *args: object, _step: str = step, _real: Callable[..., object] = real, **kwargs: object
+        ) -> object:
+            calls.setdefault(_step, (_real, args, kwargs))
+            return _real(*args, **kwargs)
+
+        setattr(owner, name, spy)
+        restore.append((owner, name, real))
+    request()
+    for owner, name, real in restore:
+        setattr(owner, name, real)
+    pid = str(os.getpid())
+
+    def counted(label: str, fn: Callable[[], object]) -> None:
+        subprocess.run(["callgrind_control", "-z", pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+        for _ in range(STEP_CALLS):
+            fn()
+        subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-d", label, pid], check=True, capture_output=True)
+
+    counted("nothing", lambda: None)
+    for step in STEPS:
+        if step in calls:
+            real, args, kwargs = calls[step]
+            counted(step, lambda real=real, args=args, kwargs=kwargs: real(*args, **kwargs))
+    print(f"steps={','.join(s for s in STEPS if s in calls)}")
+
+
+def count_steps(source: Path) -> list[tuple[str, float]]:
+    """``--steps``: instructions per call of each step of one AssumeRoleWithWebIdentity."""
+    env = dict(os.environ, PYTHONPATH=str(source), PYTHONHASHSEED="0")
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [*_callgrind(Path(tmp)), sys.executable, __file__, "--child", "web-identity", "--steps"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        totals: dict[str, int] = {}
+        for dump in Path(tmp).glob("callgrind.out.*"):
+            text = dump.read_text(errors="replace")
+            label = re.search(r"^desc: Trigger: dump (.+)$", text, re.MULTILINE)
+            total = re.search(r"^totals: (\d+)", text, re.MULTILINE)
+            if label and total:
+                totals[label.group(1)] = int(total.group(1))
+    if done.returncode != 0 or "nothing" not in totals:
+        raise SystemExit(f"--steps under {source} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+    base = totals["nothing"]
+    return [(step, (totals[step] - base) / STEP_CALLS) for step in STEPS if step in totals]
 
 
 def _units(
@@ -285,14 +373,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--server", action="store_true", help="count the whole eksiam serve process, driven over HTTP"
     )
+    parser.add_argument(
+        "--steps", action="store_true", help="instructions of each step of one AssumeRoleWithWebIdentity"
+    )
     parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.requests)
+        child(args.child, args.requests, args.steps)
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     here = Path(__file__).resolve().parent.parent / "src"
+    if args.steps:
+        for step, instructions in count_steps(here):
+            print(f"{instructions / 1000:9.1f} k  {step}", flush=True)
+        return
     counter = count_server if args.server else count
     for scenario in args.scenario or SCENARIOS:
         mine = counter(here, scenario, args.requests)
