@@ -55,9 +55,15 @@ def utc_isoformat(when: datetime) -> str:
     return f"{text}.{micro:06d}+00:00" if micro else text + "+00:00"
 
 
+def as_utc(when: datetime) -> datetime:
+    """``when`` in UTC; a naive datetime is taken to be UTC already."""
+    if when.tzinfo is UTC:
+        return when
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def utc_z(when: datetime, *, milliseconds: bool = False) -> str:
     """``when`` in UTC as ``YYYY-MM-DDTHH:MM:SSZ``, or with ``.mmm`` (truncated) before the ``Z``."""
-    if when.tzinfo is not UTC:
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    when = as_utc(when)
     text = _second_text(when.year, when.month, when.day, when.hour, when.minute, when.second)
     return f"{text}.{when.microsecond // 1000:03d}Z" if milliseconds else text + "Z"

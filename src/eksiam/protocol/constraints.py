@@ -25,6 +25,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -99,16 +100,44 @@ def _violation(value: Any, path: str, rule: str, sensitive: bool) -> str:
     return f"Value {shown}at '{path}' failed to satisfy constraint: {rule}"
 
 
-def _fits(shape: Shape) -> Callable[[Any], bool]:
-    """Whether a value breaks none of the shape's own rules, in one call: the rules themselves
-    (``_leaf_rules``, one call each) are run only to name what a value broke."""
-    meta = shape.metadata
-    numeric = shape.type_name in ("integer", "long", "float", "double")
-    low, high = meta.get("min", -math.inf), meta.get("max", math.inf)
-    compiled = java_pattern(meta["pattern"]) if "pattern" in meta and shape.type_name == "string" else None
-    listed = meta.get("enum") or getattr(shape, "enum", None)
-    allowed = frozenset(listed) if listed else None
-    if numeric:
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """A scalar shape's own rules, read once from its model; ``None`` where it has no such rule."""
+
+    numeric: bool
+    low: float | None
+    high: float | None
+    pattern: str | None
+    compiled: Matcher | None
+    allowed: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, shape: Shape) -> _Limits:
+        meta = shape.metadata
+        pattern = meta["pattern"] if "pattern" in meta and shape.type_name == "string" else None
+        listed = getattr(shape, "enum", None) or meta.get("enum")
+        return cls(
+            numeric=shape.type_name in ("integer", "long", "float", "double"),
+            low=meta.get("min"),
+            high=meta.get("max"),
+            pattern=pattern,
+            compiled=java_pattern(pattern) if pattern is not None else None,
+            allowed=tuple(listed) if listed else None,
+        )
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.low, self.high, self.pattern, self.allowed))
+
+
+def _fits(limits: _Limits) -> Callable[[Any], bool]:
+    """Whether a value breaks none of the rules, in one call: the rules themselves (``_leaf_rules``,
+    one call each) are run only to name what a value broke."""
+    low = -math.inf if limits.low is None else limits.low
+    high = math.inf if limits.high is None else limits.high
+    compiled = limits.compiled
+    allowed = frozenset(limits.allowed) if limits.allowed is not None else None
+    if limits.numeric:
         return lambda v: low <= v <= high and (allowed is None or v in allowed)
     return lambda v: (
         low <= len(v) <= high
@@ -128,50 +157,46 @@ class ConstraintCompiler(ShapeCompiler[Check]):
     """Compiles a checker per shape; shapes with nothing to check anywhere below compile to a no-op
     that the parent drops, so an unconstrained input costs nothing per request."""
 
-    def _leaf_rules(self, shape: Shape) -> list[Callable[[Any], str | None]]:
-        meta = shape.metadata
+    def _leaf_rules(self, limits: _Limits) -> list[Callable[[Any], str | None]]:
         rules: list[Callable[[Any], str | None]] = []
-        numeric = shape.type_name in ("integer", "long", "float", "double")
+        numeric = limits.numeric
         what = "value" if numeric else "length"
 
         def measure(v: Any) -> float:
             return v if numeric else len(v)
 
-        if "min" in meta:
-            low = meta["min"]
+        low, high, compiled, allowed = limits.low, limits.high, limits.compiled, limits.allowed
+        if low is not None:
             rules.append(
                 lambda v: None
                 if measure(v) >= low
                 else f"Member must have {what} greater than or equal to {low}"
             )
-        if "max" in meta:
-            high = meta["max"]
+        if high is not None:
             rules.append(
                 lambda v: None
                 if measure(v) <= high
                 else f"Member must have {what} less than or equal to {high}"
             )
-        if "pattern" in meta and shape.type_name == "string":
-            text = meta["pattern"]
-            compiled = java_pattern(text)
+        if compiled is not None:
+            text = limits.pattern
             rules.append(
                 lambda v: None
                 if compiled.fullmatch(v)
                 else f"Member must satisfy regular expression pattern: {text}"
             )
-        if meta.get("enum") or getattr(shape, "enum", None):
-            allowed = list(getattr(shape, "enum", None) or meta["enum"])
+        if allowed is not None:
             allowed_set = frozenset(allowed)
             rule = "Member must satisfy enum value set: [" + ", ".join(allowed) + "]"
             rules.append(lambda v: None if v in allowed_set else rule)
         return rules
 
     def _compile_scalar(self, shape: Shape) -> Check:
-        rules = self._leaf_rules(shape)
-        sensitive = bool(shape.metadata.get("sensitive"))
-        if not rules:
+        limits = _Limits.of(shape)
+        if not limits.any:
             return _NOTHING
-        fits = _fits(shape)
+        rules, fits = self._leaf_rules(limits), _fits(limits)
+        sensitive = bool(shape.metadata.get("sensitive"))
 
         def check(value: Any, path: str, out: list[str]) -> None:
             if fits(value):

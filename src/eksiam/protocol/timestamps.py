@@ -13,14 +13,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from eksiam.clock import utc_z
+from eksiam.clock import as_utc, utc_z
 
 
 def _utc(value: Any) -> datetime:
     if isinstance(value, datetime):
-        if value.tzinfo is UTC:
-            return value
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
     return datetime.fromtimestamp(float(value), UTC)
 
 
