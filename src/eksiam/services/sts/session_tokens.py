@@ -7,9 +7,10 @@ opens for the key it was issued with and any change to it fails authentication.
 
 Rules:
 
-1. Layout: base64 of ``0x01 | 12-byte nonce | AES-GCM(JSON record)``. A token that does not
-   decode, open or parse is no session at all (``open`` answers None; the verifier then answers
-   InvalidClientTokenId, as AWS does for a malformed token).
+1. Layout: base64 of ``0x01 | 12-byte nonce | AES-GCM(JSON record)``, canonical (encoded and
+   strictly decoded by ``pybase64``: CPython's ``binascii`` spends a loop step per character). A
+   token that does not decode, open or parse is no session at all (``open`` answers None; the
+   verifier then answers InvalidClientTokenId, as AWS does for a malformed token).
 2. The key is 32 random bytes kept in the store (``sts-token-key``, global, ``"1"``), created by the
    first server that needs it, so every server on one database accepts every other's tokens.
 3. Nothing is stored per session: expiry is inside the token (the verifier answers ExpiredToken
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import pybase64
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -55,12 +57,12 @@ class SessionTokens:
         plain = orjson.dumps(session)
         nonce = secret_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
-        return binascii.b2a_base64(_FORMAT + nonce + sealed, newline=False).decode("ascii")
+        return pybase64.b64encode(_FORMAT + nonce + sealed).decode("ascii")
 
     def open(self, access_key_id: str, token: str) -> Record | None:
         """The session ``token`` holds when it was issued for ``access_key_id``; None otherwise."""
         try:
-            raw = base64.b64decode(token.encode("ascii"), validate=True)
+            raw = pybase64.b64decode(token.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError, ValueError):
             return None
         if len(raw) <= 1 + _NONCE_BYTES or raw[:1] != _FORMAT:

@@ -38,7 +38,10 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+import pybase64
 
 from eksiam.ids import secret_bytes
 from eksiam.services.context import Caller, CallerKind
@@ -56,25 +59,42 @@ class NewCredentials:
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
         random = secret_bytes(35)  # one draw: 5 bytes for the key id, 30 for the secret
-        return cls(
-            access_key_id=encode_key_id("ASIA", account, random[:5]),
-            secret_access_key=base64.b64encode(random[5:]).decode(),
-        )
+        return cls(encode_key_id("ASIA", account, random), pybase64.b64encode(random[5:35]).decode("ascii"))
 
 
 def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
     """``prefix`` + base32 of 10 bytes: bit 47 and bits 6..0 of the first six and the last four
-    bytes are random (``random``, 5 bytes, or fresh ones), bits 46..7 hold the account."""
+    bytes are random (the first 5 bytes of ``random``, or fresh ones), bits 46..7 hold the account.
+
+    In base32's 5-bit groups the account fills characters 1-7 alone and shares 0 and 8 with random
+    bits, so those are looked up per account; the 35 random bits after it are three 10-bit pairs
+    and one character."""
     random = random if random is not None else secret_bytes(5)
-    bits = (int(account) << 7) | (random[0] & 0x7F) | ((random[0] >> 7) << 47)
-    return prefix + _base32_80(bits << 32 | int.from_bytes(random[1:5], "big"))
-
-
-def _base32_80(value: int) -> str:
-    """Base32 of an 80-bit number (10 bytes: 16 characters, no padding), two characters per
-    10-bit slice; ``base64.b32encode`` does the same in pure Python five times slower."""
+    heads, eighths = _account_characters(prefix, account)
+    first = random[0]
+    tail = (first & 7) << 32 | int.from_bytes(random[1:5], "big")
     pairs = _BASE32_PAIRS
-    return "".join([pairs[(value >> shift) & 0x3FF] for shift in (70, 60, 50, 40, 30, 20, 10, 0)])
+    return (
+        heads[first >> 7]
+        + eighths[first >> 3 & 15]
+        + pairs[tail >> 25]
+        + pairs[tail >> 15 & 0x3FF]
+        + pairs[tail >> 5 & 0x3FF]
+        + _BASE32[tail & 31]
+    )
+
+
+@lru_cache(maxsize=256)
+def _account_characters(prefix: str, account: str) -> tuple[tuple[str, str], str]:
+    """``prefix`` + characters 0-7 for random bit 47 = 0 and = 1, and character 8 for each value of
+    random bits 6..3."""
+    number = int(account)
+    heads = tuple(
+        prefix + base64.b32encode(((bit << 47) | (number << 7)).to_bytes(6, "big") + bytes(4)).decode()[:8]
+        for bit in (0, 1)
+    )
+    eighths = "".join(_BASE32[(number & 1) << 4 | bits] for bits in range(16))
+    return (heads[0], heads[1]), eighths
 
 
 def account_of_key_id(access_key_id: str) -> str | None:
