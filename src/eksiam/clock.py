@@ -2,7 +2,7 @@
 and the ISO 8601 text of UTC times, which every issued session and every response carries.
 
 CPython's ``datetime.isoformat`` builds its text through ``PyUnicode_FromFormat``: about 12,000
-instructions a call, a tenth of an unsigned GetCallerIdentity. ``utc_isoformat`` and ``utc_z`` give
+instructions a call, a tenth of an unsigned GetCallerIdentity. ``session_times`` and ``utc_z`` give
 the same text from a cache of each second's ``YYYY-MM-DDTHH:MM:SS``.
 """
 
@@ -46,13 +46,21 @@ def _second_text(year: int, month: int, day: int, hour: int, minute: int, second
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
-def utc_isoformat(when: datetime) -> str:
-    """``when.isoformat()``: ``...+00:00``, with microseconds when there are any."""
-    if when.tzinfo is not UTC:
-        return when.isoformat()
-    text = _second_text(when.year, when.month, when.day, when.hour, when.minute, when.second)
-    micro = when.microsecond
-    return f"{text}.{micro:06d}+00:00" if micro else text + "+00:00"
+def session_times(now: datetime, seconds: int) -> tuple[str, str]:
+    """What a session records: ``now.isoformat()``, and the ISO text of ``seconds`` later, whole
+    seconds (``...+00:00``). The two come from one epoch second and a cache of each second's text."""
+    if now.tzinfo is not UTC:
+        return now.isoformat(), (now + timedelta(seconds=seconds)).replace(microsecond=0).isoformat()
+    whole = int(now.timestamp())  # a double resolves microseconds this side of the year 2100
+    text = _epoch_text(whole)
+    micro = now.microsecond
+    issued = f"{text}.{micro:06d}+00:00" if micro else text + "+00:00"
+    return issued, _epoch_text(whole + seconds) + "+00:00"
+
+
+@lru_cache(maxsize=256)
+def _epoch_text(seconds: int) -> str:
+    return _second_text(*time.gmtime(seconds)[:6])
 
 
 def as_utc(when: datetime) -> datetime:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from eksiam.arn import Arn, InvalidArn, sts_assumed_role_arn
-from eksiam.clock import Clock, utc_isoformat
+from eksiam.clock import Clock, session_times
 from eksiam.config import Settings
 from eksiam.services.authorize import Authorizer
 from eksiam.services.context import CallContext
@@ -98,27 +97,29 @@ class StsBase:
 
     def _issue(self, ctx: CallContext, spec: SessionSpec) -> Record:
         role = spec.role
-        account = str(role["Arn"].split(":")[4])
+        role_arn, role_name, role_id = role["Arn"], role["RoleName"], role["RoleId"]
+        account = role_arn.split(":", 5)[4]
         now = ctx.now
+        issued, expiration = session_times(now, spec.duration)
         creds = NewCredentials.generate(account)
-        arn = sts_assumed_role_arn(account, role["RoleName"], spec.session_name, self.settings.partition)
+        session_name = spec.session_name
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "IssuedAt": utc_isoformat(now),
-            "Expiration": utc_isoformat((now + timedelta(seconds=spec.duration)).replace(microsecond=0)),
+            "IssuedAt": issued,
+            "Expiration": expiration,
             "Type": "assumed-role",
             "PrincipalKind": "assumed-role",
             "Account": account,
-            "Arn": arn,
-            "UserId": f"{role['RoleId']}:{spec.session_name}",
-            "RoleArn": role["Arn"],
-            "RoleName": role["RoleName"],
-            "RoleId": role["RoleId"],
-            "SessionName": spec.session_name,
+            "Arn": sts_assumed_role_arn(account, role_name, session_name, self.settings.partition),
+            "UserId": f"{role_id}:{session_name}",
+            "RoleArn": role_arn,
+            "RoleName": role_name,
+            "RoleId": role_id,
+            "SessionName": session_name,
             "SessionPolicies": [spec.policy] if spec.policy is not None else [],
             "SessionPolicyArns": list(spec.policy_arns),
-            "Tags": [dict(t) for t in spec.tags],
+            "Tags": [dict(t) for t in spec.tags] if spec.tags else [],
             "TransitiveTagKeys": list(spec.transitive_keys),
             "SourceIdentity": spec.source_identity,
             "Chained": spec.chained,
@@ -126,7 +127,7 @@ class StsBase:
             "MfaPresent": False,
         }
         record["SessionToken"] = self.tokens.seal(record)
-        self.usage.role_used(account, role["RoleName"], now, ctx.region)
+        self.usage.role_used(account, role_name, now, ctx.region)
         return record
 
 

@@ -16,10 +16,9 @@ the session's ``Type`` = ``session-token``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from eksiam.clock import utc_isoformat
+from eksiam.clock import session_times
 from eksiam.services.context import CallContext, CallerKind
 from eksiam.services.sts.base import StsBase
 from eksiam.services.sts.errors import AccessDenied, ValidationError
@@ -87,12 +86,13 @@ class CallerIdentityOperations(StsBase):
                 duration, "durationSeconds", f"Member must have value less than or equal to {limit}"
             )
         now = ctx.now
+        issued, expiration = session_times(now, duration)
         creds = NewCredentials.generate(caller.account)
         record: Record = {
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
-            "IssuedAt": utc_isoformat(now),
-            "Expiration": utc_isoformat((now + timedelta(seconds=duration)).replace(microsecond=0)),
+            "IssuedAt": issued,
+            "Expiration": expiration,
             "Type": "session-token",
             "PrincipalKind": caller.kind.value,
             "Account": caller.account,

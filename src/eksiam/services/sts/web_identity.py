@@ -97,7 +97,7 @@ class WebIdentityOperations(StsBase):
         rules.check_name(role_session_name, "roleSessionName")
         if policy is not None:
             trust.session_policy(policy)
-        arns = [p["arn"] for p in policy_arns or []]
+        arns = [p["arn"] for p in policy_arns] if policy_arns else []
         token = parse_token(web_identity_token)
         issuer = token.issuer
         key = provider_key(issuer)
@@ -119,7 +119,8 @@ class WebIdentityOperations(StsBase):
         provider_arn = str(found.provider["Arn"])
         context = _claims_context(key, token, audience)
         tags, transitive = _token_tags(token)
-        context.update(trust.request_tag_context(tags, transitive))
+        if tags or transitive:
+            context.update(trust.request_tag_context(tags, transitive))
         source = _source_identity(token)
         if source is not None:
             context["sts:SourceIdentity"] = source

@@ -20,14 +20,13 @@ Rules, in the order sts:AssumeRoleWithWebIdentity applies them (irsa-and-eksctl.
 
 from __future__ import annotations
 
-import binascii
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pybase64
@@ -92,23 +91,13 @@ class WebToken:
 _PADDING = (b"", b"===", b"==", b"=")  # by length modulo 4; a remainder of 1 never decodes
 
 
-def _base64url(part: str) -> bytes:
-    """Unpadded base64url (RFC 7515 section 2), strictly: any other character is an error.
-    ``pybase64`` with ``validate`` refuses every character outside both alphabets (CPython's
-    ``binascii`` decodes a character at a time, a quarter of a request's Python-side cost for a
-    service-account token); what base64 has and base64url has not (``+``, ``/``, padding) is
-    refused here first."""
-    raw = part.encode("ascii")  # UnicodeEncodeError is a ValueError
-    if raw.find(b"+") >= 0 or raw.find(b"/") >= 0 or raw.find(b"=") >= 0:
-        raise ValueError("not base64url")
-    return pybase64.b64decode(raw + _PADDING[len(raw) % 4], altchars=b"-_", validate=True)
-
-
-@lru_cache(maxsize=256)
-def _header(part: str) -> Any:
-    """The JOSE header of a segment: one issuer key signs every token with the same header, so
-    its text repeats and is decoded once. Callers only read the (shared) result."""
-    return _json_object(_base64url(part))
+def _base64url(raw: bytes) -> bytes:
+    """Unpadded base64url (RFC 7515 section 2) of a segment already known to hold no ``+``, ``/``
+    or ``=`` (``parse_token`` looks once for the whole token), strictly: ``pybase64`` with
+    ``validate`` refuses every other character outside both alphabets. CPython's ``binascii``
+    decodes a character at a time, a quarter of a request's Python-side cost for a
+    service-account token."""
+    return pybase64.b64decode(raw + _PADDING[len(raw) & 3], altchars=b"-_", validate=True)
 
 
 def _json_object(raw: bytes) -> Any:
@@ -118,6 +107,13 @@ def _json_object(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+@lru_cache(maxsize=256)
+def _header(segment: bytes) -> Any:
+    """The JOSE header of a segment: one issuer key signs every token with the same header, so
+    its text repeats and is decoded once. Callers only read the (shared) result."""
+    return _json_object(_base64url(segment))
+
+
 def parse_token(token: str) -> WebToken:
     """Split and decode once; the signature is checked later against this same parsed object."""
     first = token.find(".")  # finds, not split: a one-character find runs memchr, split a byte loop
@@ -125,38 +121,44 @@ def parse_token(token: str) -> WebToken:
     if second < 0 or token.find(".", second + 1) >= 0:
         raise InvalidIdentityToken.not_a_jwt()
     try:
-        header = _header(token[:first])
-        claims = _json_object(_base64url(token[first + 1 : second]))
-        signature = _base64url(token[second + 1 :])
-        signing_input = token[:second].encode("ascii")
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        raw = token.encode("ascii")
+        if raw.find(b"+") >= 0 or raw.find(b"/") >= 0 or raw.find(b"=") >= 0:  # base64, not base64url
+            raise ValueError("not base64url")
+        header = _header(raw[:first])
+        claims = _json_object(_base64url(raw[first + 1 : second]))
+        signature = _base64url(raw[second + 1 :])
+    except (ValueError, RecursionError):  # binascii.Error and UnicodeError are ValueErrors
         raise InvalidIdentityToken.not_a_jwt() from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise InvalidIdentityToken.not_a_jwt()
-    return WebToken(token, header, claims, signing_input, signature)
+    return WebToken(token, header, claims, raw[:second], signature)
 
 
 def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None:
-    alg = token.header.get("alg")
-    if not isinstance(alg, str) or alg not in ALGORITHM_FAMILY:
-        raise InvalidIdentityToken.bad_signature()
-    if "crit" in token.header:  # no JWS extension is understood here (RFC 7515 section 4.1.11)
-        raise InvalidIdentityToken.bad_signature()
-    kid = token.header.get("kid")
+    header = token.header
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALGORITHM_FAMILY or "crit" in header:
+        raise InvalidIdentityToken.bad_signature()  # "crit": no JWS extension is understood (RFC 7515 4.1.11)
+    family = ALGORITHM_FAMILY[alg]
+    kid = header.get("kid")
     candidates = [
         jwk
         for jwk in jwks
-        if jwk.get("kty") == ALGORITHM_FAMILY[alg]
+        if jwk.get("kty") == family
         and jwk.get("alg", alg) == alg
         and jwk.get("use", "sig") == "sig"
         and (kid is None or jwk.get("kid") == kid)
     ]
     if not candidates:
         raise InvalidIdentityToken.no_key()
-    check = _VERIFIERS[alg]
+    required, check = _VERIFIERS[alg]
     for jwk in candidates:
-        key = _verification_key(tuple(map(jwk.get, _PUBLIC_MEMBERS)))
-        if key is not None and check(key, token.signature, token.signing_input):
+        found = _verification_key(tuple(map(jwk.get, _PUBLIC_MEMBERS)))
+        if (
+            found is not None
+            and found[0] == required
+            and check(found[1], token.signature, token.signing_input)
+        ):
             return
     raise InvalidIdentityToken.bad_signature()
 
@@ -165,40 +167,45 @@ _PUBLIC_MEMBERS = ("kty", "n", "e", "crv", "x", "y")
 
 
 @lru_cache(maxsize=1024)
-def _verification_key(values: tuple[Any, ...]) -> Any:
-    """The public key a JWK describes, imported once per distinct key (the values of its public
-    members, in ``_PUBLIC_MEMBERS`` order, are the cache key); None for a JWK that does not import."""
+def _verification_key(values: tuple[Any, ...]) -> tuple[str, Any] | None:
+    """The public key a JWK describes and what it is (``RSA``, or an EC key's curve), imported once
+    per distinct key (the values of its public members, in ``_PUBLIC_MEMBERS`` order, are the
+    cache key); None for a JWK that does not import or is neither."""
     members = {name: value for name, value in zip(_PUBLIC_MEMBERS, values, strict=True) if value is not None}
     try:
-        return import_key(members).get_op_key("verify")
+        key = import_key(members).get_op_key("verify")
     except (JoseError, ValueError, TypeError):
         return None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return key.curve.name, key
+    return None
 
 
-def _rsa(digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bool]:
-    """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3)."""
+Verifier = Callable[[Any, bytes, bytes], bool]
+
+
+def _rsa(digest: type[hashes.HashAlgorithm]) -> tuple[str, Verifier]:
+    """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3), with an RSA key."""
     pkcs1, hashing = padding.PKCS1v15(), digest()  # stateless parameter objects, built once
 
     def check(key: Any, signature: bytes, data: bytes) -> bool:
-        if not isinstance(key, rsa.RSAPublicKey):
-            return False
         try:
             key.verify(signature, data, pkcs1, hashing)
         except InvalidSignature:
             return False
         return True
 
-    return check
+    return "RSA", check
 
 
-def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> Callable[[Any, bytes, bytes], bool]:
-    """ECDSA with the signature as R || S, each ``size`` bytes (RFC 7518 section 3.4); the key
-    must be on the algorithm's own curve."""
+def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> tuple[str, Verifier]:
+    """ECDSA with the signature as R || S, each ``size`` bytes (RFC 7518 section 3.4), with a key
+    on the algorithm's own curve."""
     scheme = ec.ECDSA(digest())
 
     def check(key: Any, signature: bytes, data: bytes) -> bool:
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve:
-            return False
         if len(signature) != 2 * size:
             return False
         r = int.from_bytes(signature[:size], "big")
@@ -209,10 +216,11 @@ def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> Callabl
             return False
         return True
 
-    return check
+    return curve, check
 
 
-_VERIFIERS: dict[str, Callable[[Any, bytes, bytes], bool]] = {
+# alg -> (the key it needs: RSA or the EC curve, the check)
+_VERIFIERS: dict[str, tuple[str, Verifier]] = {
     "RS256": _rsa(hashes.SHA256),
     "RS384": _rsa(hashes.SHA384),
     "RS512": _rsa(hashes.SHA512),
@@ -235,21 +243,20 @@ def matched_audience(token: WebToken, client_ids: Sequence[str]) -> str:
 def check_times(token: WebToken, now: datetime) -> None:
     """Compared as numbers, so absurd values fail the check instead of overflowing a datetime."""
     current = now.timestamp()
-    skew = _SKEW_SECONDS
-    exp = _numeric(token, "exp", required=True)
-    assert exp is not None
-    if current - skew >= exp:
+    claims = token.claims
+    exp = _numeric(claims.get("exp"), "exp")
+    if current - _SKEW_SECONDS >= exp:
         raise ExpiredTokenException.web_identity(now, int(exp))
+    latest = current + _SKEW_SECONDS
     for claim in ("nbf", "iat"):
-        when = _numeric(token, claim, required=False)
-        if when is not None and when > current + skew:
+        when = claims.get(claim)
+        if when is not None and _numeric(when, claim) > latest:
             raise IDPRejectedClaim.not_yet_valid(claim)
 
 
-def _numeric(token: WebToken, claim: str, *, required: bool) -> float | None:
-    value = token.claims.get(claim)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidIdentityToken.missing_claim(claim)
-    return float(value)
+def _numeric(value: Any, claim: str) -> int | float:
+    """A NumericDate (RFC 7519 section 2): a JSON number, finite; ``true`` is no number."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return cast(int | float, value)
+    raise InvalidIdentityToken.missing_claim(claim)
