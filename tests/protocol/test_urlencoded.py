@@ -65,3 +65,38 @@ def test_a_policy_document_in_a_form_body() -> None:
 def test_a_broken_escape_is_malformed(raw: bytes) -> None:
     with pytest.raises(MalformedQueryString):
         decode_component(raw)
+
+
+def _pairs_one_component_at_a_time(data: bytes) -> list[tuple[str, str]]:
+    """The plain reading of a form: split on ``&``, then on the first ``=``, then decode each side."""
+    pairs = []
+    for part in data.split(b"&"):
+        if part:
+            key, _, value = part.partition(b"=")
+            pairs.append((decode_component(key), decode_component(value)))
+    return pairs
+
+
+FORM_PIECES = (
+    PIECES | ESCAPES | st.sampled_from([b"&", b"&&", b"+", b"%26", b"%3D", b"%2B", b"Key", b"\xc3\xa9"])
+)
+
+
+@given(st.lists(FORM_PIECES, max_size=24).map(b"".join))
+def test_a_form_decodes_as_its_components_do_one_at_a_time(data: bytes) -> None:
+    try:
+        expected = _pairs_one_component_at_a_time(data)
+    except MalformedQueryString:
+        with pytest.raises(MalformedQueryString):
+            decode_pairs(data)
+        return
+    assert decode_pairs(data) == expected
+
+
+def test_escaped_separators_stay_in_their_component() -> None:
+    body = b"A=1%262&B%3Dx=y%3D&C=a+b%2Bc&&D&E="
+    assert decode_pairs(body) == [("A", "1&2"), ("B=x", "y="), ("C", "a b+c"), ("D", ""), ("E", "")]
+    assert decode_pairs(b"Token=" + b"x" * 5000 + b"&Arn=arn%3Aaws") == [
+        ("Token", "x" * 5000),
+        ("Arn", "arn:aws"),
+    ]

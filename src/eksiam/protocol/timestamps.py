@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from eksiam.clock import as_utc, utc_z
@@ -25,7 +26,17 @@ def _utc(value: Any) -> datetime:
 def iso8601(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, datetime):
+        return _iso8601_of(value)
     stamp = _utc(value)  # milliseconds are truncated
+    return utc_z(stamp, milliseconds=bool(stamp.microsecond))
+
+
+@lru_cache(maxsize=1024)
+def _iso8601_of(value: datetime) -> str:
+    """A datetime's wire text, kept: a response's times repeat (every session issued in one second
+    expires in the same one). Equal datetimes are the same instant, so they share one text."""
+    stamp = as_utc(value)
     return utc_z(stamp, milliseconds=bool(stamp.microsecond))
 
 
