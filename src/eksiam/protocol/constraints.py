@@ -146,6 +146,9 @@ def _fits(limits: _Limits) -> Callable[[Any], bool]:
     )
 
 
+_CONTAINERS = frozenset({"structure", "list", "map"})
+
+
 def _nothing(value: Any, path: str, out: list[str]) -> None:
     return None
 
@@ -210,28 +213,32 @@ class ConstraintCompiler(ShapeCompiler[Check]):
 
     def _compile_structure(self, shape: StructureShape) -> Check:
         required = set(shape.required_members)
-        members: list[tuple[str, str, bool, Check | None, bool]] = []
+        members: list[tuple[str, str, bool, Check | None, Callable[[Any], bool] | None, bool]] = []
         for name, member in shape.members.items():
             inner = self.compile(member)
             sensitive = bool(member.metadata.get("sensitive"))
             if inner is _NOTHING and name not in required:
                 continue
-            members.append(
-                (name, lower_camel(name), name in required, None if inner is _NOTHING else inner, sensitive)
-            )
+            # A scalar member's value is first tried here against its rules in one call, so a value
+            # that keeps them costs no path text and no call of the member's own check.
+            quick = None
+            if inner is not _NOTHING and member.type_name not in _CONTAINERS:
+                quick = _fits(_Limits.of(member))
+            kept = None if inner is _NOTHING else inner
+            members.append((name, lower_camel(name), name in required, kept, quick, sensitive))
         if not members:
             return _NOTHING
 
         def check(value: Any, path: str, out: list[str]) -> None:
-            prefix = f"{path}." if path else ""
-            for name, label, must, inner, sensitive in members:
+            for name, label, must, inner, quick, sensitive in members:
                 v = value.get(name)
                 if v is None:
                     if must:
-                        out.append(_violation(None, prefix + label, "Member must not be null", sensitive))
+                        where = f"{path}.{label}" if path else label
+                        out.append(_violation(None, where, "Member must not be null", sensitive))
                     continue
-                if inner is not None:
-                    inner(v, prefix + label, out)
+                if inner is not None and (quick is None or not quick(v)):
+                    inner(v, f"{path}.{label}" if path else label, out)
 
         return check
 

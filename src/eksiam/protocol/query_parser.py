@@ -146,12 +146,16 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
                 if child is None and len(keys) > 1:
                     wire = keys[1]
                     child = node.get(wire)
-                if child is not None:
-                    try:
-                        out[name] = reader(child)
-                    except BadValue as bad:
-                        bad.path.insert(0, wire)
-                        raise
+                if child is None:
+                    continue
+                if reader is _string and child.__class__ is str:  # most members: no call
+                    out[name] = child
+                    continue
+                try:
+                    out[name] = reader(child)
+                except BadValue as bad:
+                    bad.path.insert(0, wire)
+                    raise
             return out
 
         return read

@@ -68,9 +68,7 @@ def allows(
     principal: str, action: str, role_arn: str, role_account: str, trust: Policy, context: ContextValues
 ) -> bool:
     """For principals without identity policies (web identity providers, AWS services)."""
-    request = Request(
-        principal=principal, action=action, resource=role_arn, resource_account=role_account, context=context
-    )
+    request = Request(principal, action, role_arn, role_account, context)  # positional: built per call
     decision: Decision = evaluate(request, _trust_only(trust))
     return decision.allowed
 
