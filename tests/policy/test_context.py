@@ -52,3 +52,15 @@ def test_resource_account_defaults_to_the_principals() -> None:
     same = build_context(Request("arn:aws:iam::111122223333:user/a", "s3:GetObject", "*"))
     other = build_context(Request("arn:aws:iam::111122223333:user/a", "s3:GetObject", "*", "444455556666"))
     assert same.same_account and not other.same_account
+
+
+def test_lower_case_given_keys_win_over_derived_ones_too() -> None:
+    # a context whose names are all lower-case is merged as it is (the web identity path)
+    given = {"aws:principalaccount": "444455556666", "aws:sourceip": "10.0.0.1"}
+    values = build_context(
+        Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "*", context=given)
+    )
+    assert values.values["aws:principalaccount"] == "444455556666"
+    assert values.values["aws:sourceip"] == "10.0.0.1"
+    assert values.values["aws:username"] == "alice"
+    assert given == {"aws:principalaccount": "444455556666", "aws:sourceip": "10.0.0.1"}  # not changed

@@ -422,3 +422,25 @@ def test_every_tracked_policy_write_gives_the_account_a_new_generation(store: St
     assert len(set(seen)) == len(seen)  # each write moved it
     tracked.write(lambda uow: uow.put("eks-cluster", ACCOUNT, "x", {}))  # not an authorization kind
     assert store.read(lambda uow: uow.get(GENERATION, ACCOUNT, "policies"))["Generation"] == seen[-1]
+
+
+def test_global_keys_are_the_request_s_time_source_transport_and_region() -> None:
+    from datetime import UTC, datetime
+
+    from eksiam.services.authorize import global_keys, lowered_global_keys
+
+    when = datetime(2026, 11, 23, 12, 0, 5, 750000, tzinfo=UTC)
+    ctx = CallContext(account=ACCOUNT, region="eu-west-1", request_id="r", now=when, source_ip="10.1.2.3")
+    keys = global_keys(ctx)
+    assert keys == {
+        "aws:SourceIp": "10.1.2.3",
+        "aws:CurrentTime": "2026-11-23T12:00:05Z",
+        "aws:EpochTime": str(int(when.timestamp())),
+        "aws:SecureTransport": "false",
+        "aws:RequestedRegion": "eu-west-1",
+    }
+    keys["aws:UserAgent"] = "mine"  # a new dict each time: extending it changes no other request
+    assert "aws:UserAgent" not in global_keys(ctx)
+    assert lowered_global_keys(ctx) == {name.lower(): value for name, value in global_keys(ctx).items()}
+    later = dataclasses.replace(ctx, now=when + timedelta(seconds=1))
+    assert global_keys(later)["aws:CurrentTime"] == "2026-11-23T12:00:06Z"

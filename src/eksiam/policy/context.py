@@ -88,9 +88,11 @@ def _caller(
 
 
 @lru_cache(maxsize=4096)
-def _lowered(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """Lower-cased key names; requests of one kind repeat the same key set, so this is cached."""
-    return tuple(key.lower() for key in keys)
+def _lowered(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Lower-cased key names, None when they are all lower-case already; requests of one kind
+    repeat the same key set, so this is cached."""
+    lowered = tuple(key.lower() for key in keys)
+    return None if lowered == keys else lowered
 
 
 @lru_cache(maxsize=65536)
@@ -103,8 +105,12 @@ def build_context(request: Request, bounded: bool = False) -> RequestContext:
     info, resource_account, values = _caller(request.principal, request.resource_account)
     given = request.context
     if given:
-        values = dict(values)
-        values.update(zip(_lowered(tuple(given)), given.values(), strict=True))
+        lowered = _lowered(tuple(given))
+        if lowered is None:  # merged by the dicts themselves: no pairs to build
+            values = {**values, **given}
+        else:
+            values = dict(values)
+            values.update(zip(lowered, given.values(), strict=True))
     action, service = _action(request.action)
     same_account = info.account is not None and info.account == resource_account
     # Positional: this runs on every evaluation, and keyword construction costs measurably more.

@@ -33,12 +33,13 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from botocore import xform_name
 
 from eksiam.arn import ACCOUNT_ID, Arn, InvalidArn
-from eksiam.clock import utc_z
+from eksiam.clock import as_utc, utc_z
 from eksiam.config import Settings
 from eksiam.errors import ServiceError
 from eksiam.policy import (
@@ -286,15 +287,35 @@ def _resource_account(resource_arn: str) -> str | None:
 
 def global_keys(ctx: CallContext) -> dict[str, str | list[str]]:
     """The global condition keys every request has, signed or not (IAM "AWS global condition
-    context keys"): source, time, transport, region."""
-    now = ctx.now
+    context keys"): source, time, transport, region. A new dict, the caller's to extend."""
+    return dict(_global_keys(*_global_inputs(ctx)))
+
+
+def lowered_global_keys(ctx: CallContext) -> Mapping[str, str]:
+    """``global_keys`` with lower-cased names (condition keys are case-insensitive, and the policy
+    engine takes a context whose names are all lower-case as it is); shared, so only read it."""
+    return _lowered_global_keys(*_global_inputs(ctx))
+
+
+def _global_inputs(ctx: CallContext) -> tuple[int, str, bool, str]:
+    """What the global keys depend on: times have whole seconds, so a second's keys repeat."""
+    return int(as_utc(ctx.now).timestamp()), ctx.source_ip, ctx.secure_transport, ctx.region
+
+
+@functools.lru_cache(maxsize=256)
+def _global_keys(second: int, source_ip: str, secure: bool, region: str) -> Mapping[str, str]:
     return {
-        "aws:SourceIp": ctx.source_ip,
-        "aws:CurrentTime": utc_z(now),
-        "aws:EpochTime": str(int(now.timestamp())),
-        "aws:SecureTransport": "true" if ctx.secure_transport else "false",
-        "aws:RequestedRegion": ctx.region,
+        "aws:SourceIp": source_ip,
+        "aws:CurrentTime": utc_z(datetime.fromtimestamp(second, UTC)),
+        "aws:EpochTime": str(second),
+        "aws:SecureTransport": "true" if secure else "false",
+        "aws:RequestedRegion": region,
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _lowered_global_keys(second: int, source_ip: str, secure: bool, region: str) -> Mapping[str, str]:
+    return {name.lower(): value for name, value in _global_keys(second, source_ip, secure, region).items()}
 
 
 def request_context(ctx: CallContext, caller: Caller, found: PrincipalPolicies) -> dict[str, str | list[str]]:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from eksiam.services.authorize import global_keys
+from eksiam.services.authorize import lowered_global_keys
 from eksiam.services.context import CallContext
 from eksiam.services.sts import session_rules as rules
 from eksiam.services.sts import trust
@@ -124,7 +124,7 @@ class WebIdentityOperations(StsBase):
         source = _source_identity(token)
         if source is not None:
             context["sts:SourceIdentity"] = source
-        context.update(global_keys(ctx))
+        context.update(lowered_global_keys(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
         allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
@@ -250,5 +250,7 @@ def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str |
 
 @lru_cache(maxsize=1024)
 def _claim_keys(key: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
-    """The condition keys of provider ``key``: sub, aud, oaud, and (claim, key) for amr and azp."""
-    return f"{key}:sub", f"{key}:aud", f"{key}:oaud", tuple((c, f"{key}:{c}") for c in ("amr", "azp"))
+    """The condition keys of provider ``key``: sub, aud, oaud, and (claim, key) for amr and azp;
+    lower-cased, as the other keys of this request's context are (``lowered_global_keys``)."""
+    name = key.lower()
+    return f"{name}:sub", f"{name}:aud", f"{name}:oaud", tuple((c, f"{name}:{c}") for c in ("amr", "azp"))
