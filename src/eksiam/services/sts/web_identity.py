@@ -94,7 +94,8 @@ class WebIdentityOperations(StsBase):
         policy: str | None = None,
         duration_seconds: int | None = None,
     ) -> dict[str, Any]:
-        rules.check_name(role_session_name, "roleSessionName")
+        if not ctx.input_checked:  # the model's pattern and lengths for the name are stricter
+            rules.check_name(role_session_name, "roleSessionName")
         if policy is not None:
             trust.session_policy(policy)
         arns = [p["arn"] for p in policy_arns] if policy_arns else []
@@ -112,18 +113,19 @@ class WebIdentityOperations(StsBase):
         if found.provider is None or key is None:
             raise InvalidIdentityToken.no_provider(issuer)
         verify_signature(token, self._issuer_keys(ctx, token))
-        audience = matched_audience(token, found.provider.get("ClientIDList") or [])
+        audiences = token.audiences
+        audience = matched_audience(token, found.provider.get("ClientIDList") or [], audiences)
         check_times(token, ctx.now)
         subject = token.subject
 
         provider_arn = str(found.provider["Arn"])
-        context = _claims_context(key, token, audience)
+        context = _claims_context(key, token, subject, audience, audiences)
         tags, transitive = _token_tags(token)
         if tags or transitive:
             context.update(trust.request_tag_context(tags, transitive))
         source = _source_identity(token)
         if source is not None:
-            context["sts:SourceIdentity"] = source
+            context["sts:sourceidentity"] = source
         context.update(lowered_global_keys(ctx))
         trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
@@ -231,12 +233,13 @@ def _source_identity(token: WebToken) -> str | None:
     return rules.check_source_identity(value, None)
 
 
-def _claims_context(key: str, token: WebToken, audience: str) -> dict[str, str | list[str]]:
+def _claims_context(
+    key: str, token: WebToken, subject: str, audience: str, audiences: tuple[str, ...]
+) -> dict[str, str | list[str]]:
     """``<provider>:sub``, ``:aud`` (``azp`` or the matched ``aud``) and ``:oaud`` (every ``aud``)."""
-    audiences = token.audiences
     sub, aud, oaud, optional = _claim_keys(key)
     context: dict[str, str | list[str]] = {
-        sub: token.subject,
+        sub: subject,
         aud: audience,
         oaud: audiences[0] if len(audiences) == 1 else list(audiences),
     }

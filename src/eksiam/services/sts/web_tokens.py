@@ -141,25 +141,23 @@ def verify_signature(token: WebToken, jwks: Sequence[Mapping[str, Any]]) -> None
         raise InvalidIdentityToken.bad_signature()  # "crit": no JWS extension is understood (RFC 7515 4.1.11)
     family = ALGORITHM_FAMILY[alg]
     kid = header.get("kid")
-    candidates = [
-        jwk
-        for jwk in jwks
-        if jwk.get("kty") == family
-        and jwk.get("alg", alg) == alg
-        and jwk.get("use", "sig") == "sig"
-        and (kid is None or jwk.get("kid") == kid)
-    ]
-    if not candidates:
-        raise InvalidIdentityToken.no_key()
     required, check = _VERIFIERS[alg]
-    for jwk in candidates:
-        found = _verification_key(tuple(map(jwk.get, _PUBLIC_MEMBERS)))
+    signature, data = token.signature, token.signing_input
+    usable = False
+    for jwk in jwks:
         if (
-            found is not None
-            and found[0] == required
-            and check(found[1], token.signature, token.signing_input)
+            (kid is not None and jwk.get("kid") != kid)
+            or jwk.get("kty") != family
+            or jwk.get("alg", alg) != alg
+            or jwk.get("use", "sig") != "sig"
         ):
+            continue
+        usable = True
+        found = _verification_key(tuple(map(jwk.get, _PUBLIC_MEMBERS)))
+        if found is not None and found[0] == required and check(found[1], signature, data):
             return
+    if not usable:
+        raise InvalidIdentityToken.no_key()
     raise InvalidIdentityToken.bad_signature()
 
 
@@ -230,10 +228,11 @@ _VERIFIERS: dict[str, tuple[str, Verifier]] = {
 }
 
 
-def matched_audience(token: WebToken, client_ids: Sequence[str]) -> str:
-    """The client ID the token was issued to (``azp`` first), which must be registered."""
+def matched_audience(token: WebToken, client_ids: Sequence[str], audiences: tuple[str, ...]) -> str:
+    """The client ID the token was issued to (``azp`` first, else one of ``audiences``, the token's
+    own), which must be registered."""
     azp = token.claims.get("azp")
-    wanted = (azp,) if isinstance(azp, str) and azp else token.audiences
+    wanted = (azp,) if isinstance(azp, str) and azp else audiences
     for audience in wanted:
         if audience in client_ids:
             return audience
@@ -241,17 +240,21 @@ def matched_audience(token: WebToken, client_ids: Sequence[str]) -> str:
 
 
 def check_times(token: WebToken, now: datetime) -> None:
-    """Compared as numbers, so absurd values fail the check instead of overflowing a datetime."""
+    """Compared as numbers, so absurd values fail the check instead of overflowing a datetime.
+    Integers, what issuers write, pass without a call."""
     current = now.timestamp()
     claims = token.claims
-    exp = _numeric(claims.get("exp"), "exp")
+    value = claims.get("exp")
+    exp = cast(int, value) if value.__class__ is int else _numeric(value, "exp")
     if current - _SKEW_SECONDS >= exp:
         raise ExpiredTokenException.web_identity(now, int(exp))
     latest = current + _SKEW_SECONDS
-    for claim in ("nbf", "iat"):
-        when = claims.get(claim)
-        if when is not None and _numeric(when, claim) > latest:
-            raise IDPRejectedClaim.not_yet_valid(claim)
+    nbf = claims.get("nbf")
+    if nbf is not None and (nbf if nbf.__class__ is int else _numeric(nbf, "nbf")) > latest:
+        raise IDPRejectedClaim.not_yet_valid("nbf")
+    iat = claims.get("iat")
+    if iat is not None and (iat if iat.__class__ is int else _numeric(iat, "iat")) > latest:
+        raise IDPRejectedClaim.not_yet_valid("iat")
 
 
 def _numeric(value: Any, claim: str) -> int | float:
