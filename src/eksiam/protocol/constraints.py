@@ -139,10 +139,13 @@ def _fits(limits: _Limits) -> Callable[[Any], bool]:
     allowed = frozenset(limits.allowed) if limits.allowed is not None else None
     if limits.numeric:
         return lambda v: low <= v <= high and (allowed is None or v in allowed)
+    if allowed is None:  # most strings: lengths, and a pattern or none
+        if compiled is None:
+            return lambda v: low <= len(v) <= high
+        match = compiled.fullmatch
+        return lambda v: low <= len(v) <= high and match(v) is not None
     return lambda v: (
-        low <= len(v) <= high
-        and (compiled is None or compiled.fullmatch(v) is not None)
-        and (allowed is None or v in allowed)
+        low <= len(v) <= high and (compiled is None or compiled.fullmatch(v) is not None) and v in allowed
     )
 
 

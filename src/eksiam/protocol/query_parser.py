@@ -86,6 +86,8 @@ def _scalar(convert: Callable[[str], Any], expected: str) -> Reader:
 
 
 def _to_int(text: str) -> int:
+    if text.isdigit() and text.isascii() and len(text) <= 19:  # the common case, without the regex
+        return int(text)
     if not _INTEGER.fullmatch(text):
         raise ValueError(text)
     return int(text)

@@ -111,7 +111,14 @@ def account_of_key_id(access_key_id: str) -> str | None:
 
 
 def session_expiration(record: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(record["Expiration"])
+    return _parsed_time(record["Expiration"])
+
+
+@lru_cache(maxsize=1024)
+def _parsed_time(text: str) -> datetime:
+    """ISO 8601 text as a datetime, kept: sessions issued in one second share their expiry, and
+    every request signed with a session reads it (datetimes are immutable)."""
+    return datetime.fromisoformat(text)
 
 
 _CALLER_KIND = {"assumed-role": CallerKind.ASSUMED_ROLE, "user": CallerKind.USER, "root": CallerKind.ROOT}
