@@ -27,14 +27,31 @@ def test_a_key_id_carries_its_account(account: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "random", [b"\x00" * 5, b"\xff" * 5, b"\x80\x01\x02\x03\x04", b"\x7f\xfe\xdc\xba\x98"]
+    "random",
+    [b"\x00" * 8, b"\xff" * 8, b"\x80\x01\x02\x03\x04\x05\x06\x07", b"\x7f\xfe\xdc\xba\x98\x76\x54\x32"],
 )
 def test_a_key_id_is_the_base32_of_its_ten_bytes(random: bytes) -> None:
-    # bit 47 and bits 6..0 of the first six bytes are random, bits 46..7 the account (AWS's layout)
+    # bits 46..7 of the first six bytes hold the account (AWS's layout); bit 47 and bits 6..3 are
+    # the first byte's low 5 bits, and each further 5 bits the low 5 bits of one more byte
     account = "123456789012"
-    bits = (int(account) << 7) | (random[0] & 0x7F) | ((random[0] >> 7) << 47)
-    raw = bits.to_bytes(6, "big") + random[1:]
-    assert encode_key_id("ASIA", account, random) == "ASIA" + base64.b32encode(raw).decode()
+    low = [byte & 31 for byte in random]
+    tail = 0
+    for five in low[1:8]:
+        tail = tail << 5 | five
+    value = (low[0] >> 4) << 79 | int(account) << 39 | (low[0] & 15) << 35 | tail
+    assert (
+        encode_key_id("ASIA", account, random)
+        == "ASIA" + base64.b32encode(value.to_bytes(10, "big")).decode()
+    )
+
+
+def test_key_ids_differ_in_all_their_random_bits() -> None:
+    ids = {encode_key_id("ASIA", "123456789012") for _ in range(2000)}
+    assert len(ids) == 2000
+    assert len({key[4] for key in ids}) == 2  # character 0: bit 47 random, the rest the account
+    assert len({key[5:12] for key in ids}) == 1  # characters 1-7: the account alone
+    assert len({key[12] for key in ids}) == 16  # character 8: account bit 0 and 4 random bits
+    assert all(len({key[i] for key in ids}) == 32 for i in range(13, 20))  # wholly random
 
 
 @pytest.mark.parametrize("key_id", ["", "ASIA", "ASIA0000000000000000", "ASIAAAAAAAAAAAAAAAAAAAA", "AKIA-x"])

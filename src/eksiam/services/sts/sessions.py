@@ -48,7 +48,6 @@ from eksiam.services.context import Caller, CallerKind
 
 _ACCOUNT_MASK = 0x7FFFFFFFFF80
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 section 6
-_BASE32_PAIRS = [a + b for a in _BASE32 for b in _BASE32]  # every 10-bit value as two characters
 
 
 @dataclass(slots=True)
@@ -58,43 +57,37 @@ class NewCredentials:
 
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
-        random = secret_bytes(35)  # one draw: 5 bytes for the key id, 30 for the secret
-        return cls(encode_key_id("ASIA", account, random), pybase64.b64encode(random[5:35]).decode("ascii"))
+        random = secret_bytes(38)  # one draw: 8 bytes for the key id, 30 for the secret
+        return cls(encode_key_id("ASIA", account, random), pybase64.b64encode(random[8:38]).decode("ascii"))
 
 
 def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
-    """``prefix`` + base32 of 10 bytes: bit 47 and bits 6..0 of the first six and the last four
-    bytes are random (the first 5 bytes of ``random``, or fresh ones), bits 46..7 hold the account.
+    """``prefix`` + base32 of 10 bytes whose bits 46..7 hold the account and whose other 40 bits are
+    random: from the first 8 bytes of ``random`` (or fresh ones), the low 5 bits of each.
 
-    In base32's 5-bit groups the account fills characters 1-7 alone and shares 0 and 8 with random
-    bits, so those are looked up per account; the 35 random bits after it are three 10-bit pairs
-    and one character."""
-    random = random if random is not None else secret_bytes(5)
-    heads, eighths = _account_characters(prefix, account)
-    first = random[0]
-    tail = (first & 7) << 32 | int.from_bytes(random[1:5], "big")
-    pairs = _BASE32_PAIRS
-    return (
-        heads[first >> 7]
-        + eighths[first >> 3 & 15]
-        + pairs[tail >> 25]
-        + pairs[tail >> 15 & 0x3FF]
-        + pairs[tail >> 5 & 0x3FF]
-        + _BASE32[tail & 31]
-    )
+    In base32's 5-bit groups the account fills characters 1-7 alone and shares 0 and 8 with 5
+    random bits, so the first 9 characters are looked up per account and those bits (the first
+    byte's low 5: bit 47, then bits 6..3); the other 7 characters are wholly random, one per byte
+    (``translate``: 256 is a multiple of 32, so each is uniform)."""
+    random = random if random is not None else secret_bytes(_KEY_ID_RANDOM_BYTES)
+    heads = _account_characters(prefix, account)
+    return heads[random[0] & 31] + random[1:8].translate(_BASE32_OF_BYTE).decode("ascii")
+
+
+_KEY_ID_RANDOM_BYTES = 8
+_BASE32_OF_BYTE = bytes(ord(_BASE32[byte & 31]) for byte in range(256))
 
 
 @lru_cache(maxsize=256)
-def _account_characters(prefix: str, account: str) -> tuple[tuple[str, str], str]:
-    """``prefix`` + characters 0-7 for random bit 47 = 0 and = 1, and character 8 for each value of
-    random bits 6..3."""
+def _account_characters(prefix: str, account: str) -> tuple[str, ...]:
+    """``prefix`` + characters 0-8 for each value of the 5 random bits they hold (bit 47 as the
+    high one, bits 6..3)."""
     number = int(account)
-    heads = tuple(
-        prefix + base64.b32encode(((bit << 47) | (number << 7)).to_bytes(6, "big") + bytes(4)).decode()[:8]
-        for bit in (0, 1)
-    )
-    eighths = "".join(_BASE32[(number & 1) << 4 | bits] for bits in range(16))
-    return (heads[0], heads[1]), eighths
+    heads = []
+    for bits in range(32):
+        value = (bits >> 4) << 47 | number << 7 | (bits & 15) << 3
+        heads.append(prefix + base64.b32encode(value.to_bytes(6, "big") + bytes(4)).decode()[:9])
+    return tuple(heads)
 
 
 def account_of_key_id(access_key_id: str) -> str | None:
