@@ -100,3 +100,14 @@ def test_escaped_separators_stay_in_their_component() -> None:
         ("Token", "x" * 5000),
         ("Arn", "arn:aws"),
     ]
+
+
+def test_escaped_components_decode_the_same_every_time_short_or_long() -> None:
+    short, long = "arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr", "%2F" * 400
+    for _ in range(3):  # the short one is kept after its first decoding; the long one never is
+        assert decode_pairs(f"A={short}&B={long}".encode()) == [
+            ("A", "arn:aws:iam::123456789012:role/r"),
+            ("B", "/" * 400),
+        ]
+        with pytest.raises(MalformedQueryString):
+            decode_pairs(b"A=arn%3Aaws%3")

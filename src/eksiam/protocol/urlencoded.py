@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from functools import lru_cache
 
 from eksiam.protocol.errors import MalformedQueryString
 
@@ -50,6 +51,21 @@ def _unquote(raw: bytes) -> bytes:
     return binascii.a2b_qp(raw.replace(b"=", b"=3D").replace(b"%", b"="))
 
 
+_KEPT = 256  # the longest escaped ASCII component whose decoding is kept (the cache's bound)
+
+
+def _unescape(text: str) -> str:
+    """An escaped ASCII component, decoded; a short one through the cache."""
+    return _unescaped(text) if len(text) <= _KEPT else _decode(text.encode("ascii"), False, True)
+
+
+@lru_cache(maxsize=1024)
+def _unescaped(text: str) -> str:
+    """Short escaped components repeat from request to request (a role ARN, a policy ARN), and
+    checking and unescaping one costs ten times a lookup. A malformed one raises: nothing kept."""
+    return _decode(text.encode("ascii"), False, True)
+
+
 def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     """``k=v&k2=v2`` as decoded pairs in order, duplicates kept; ``k`` alone means ``k=``.
 
@@ -70,9 +86,9 @@ def decode_pairs(data: bytes) -> list[tuple[str, str]]:
                 key, _, value = part.partition("=")
                 if escaped and "%" in part:
                     if "%" in key:
-                        key = _decode(key.encode("ascii"), False, True)
+                        key = _unescape(key)
                     if "%" in value:
-                        value = _decode(value.encode("ascii"), False, True)
+                        value = _unescape(value)
                 append((key, value))
         return pairs
     plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0
