@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -51,8 +51,12 @@ class BadValue(Exception):
         )
 
 
-def fold(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Fold ``a.b.c=v`` pairs into nested dicts; a later deeper key wins over a scalar at its prefix."""
+def fold(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Fold ``a.b.c=v`` pairs into nested dicts; a later deeper key wins over a scalar at its prefix.
+    Without a dotted key (most requests) that is the dict of the pairs, the later of two winning."""
+    flat = dict(pairs)
+    if "." not in "".join(flat):
+        return flat
     root: dict[str, Any] = {}
     for key, value in pairs:
         if "." not in key:
@@ -134,7 +138,10 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
     _compile_double = _compile_float
 
     def _compile_structure(self, shape: StructureShape) -> Reader:
-        members = [(name, _member_keys(m, name), self.compile(m)) for name, m in shape.members.items()]
+        members = []
+        for name, member in shape.members.items():
+            keys = _member_keys(member, name)
+            members.append((name, keys[0], keys[1] if len(keys) > 1 else None, self.compile(member)))
 
         def read(node: Any) -> Any:
             if not isinstance(node, dict):
@@ -142,14 +149,15 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
                     return {}
                 raise BadValue(node, "a structure")
             out: dict[str, Any] = {}
-            for name, keys, reader in members:
-                wire = keys[0]
+            for name, wire, other, reader in members:
                 child = node.get(wire)
-                if child is None and len(keys) > 1:
-                    wire = keys[1]
-                    child = node.get(wire)
                 if child is None:
-                    continue
+                    if other is None:
+                        continue
+                    wire = other
+                    child = node.get(wire)
+                    if child is None:
+                        continue
                 if reader is _string and child.__class__ is str:  # most members: no call
                     out[name] = child
                     continue

@@ -104,26 +104,34 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
     def _compile_structure(self, shape: StructureShape) -> Writer:
         # A text member is written here, not through its element writer: one call fewer per
         # string, most of a response's values.
+        # A timestamp's text is written here too: what the three wire formats make needs no escaping.
         members = []
         for name, member in shape.members.items():
             element = wire_name(member, name)
-            emit = None if self.compile(member) is _write_string else self.element(member, element)
-            members.append((name, f"<{element}>", f"</{element}>", emit))
+            emit: Writer | None = None
+            stamp: Callable[[Any], Any] | None = None
+            if member.type_name == "timestamp":
+                stamp = formatter(member.serialization.get("timestampFormat"), "iso8601")
+            elif self.compile(member) is not _write_string:
+                emit = self.element(member, element)
+            members.append((name, f"<{element}>", f"</{element}>", emit, stamp))
 
         def write(value: Any, out: list[str]) -> None:
             get = value.get
-            for name, open_tag, close_tag, emit in members:
+            for name, open_tag, close_tag, emit, stamp in members:
                 v = get(name)
                 if v is None:
                     continue
-                if emit is None:
+                if emit is not None:
+                    emit(v, out)
+                elif stamp is not None:  # a service's own text passes through: that one is escaped
+                    out.append(f"{open_tag}{escape(v) if v.__class__ is str else stamp(v)}{close_tag}")
+                else:
                     if v.__class__ is not str:
                         v = str(v)
                     if "&" in v or "<" in v or ">" in v or "\r" in v:
                         v = escape(v)
                     out.append(open_tag + v + close_tag)
-                else:
-                    emit(v, out)
 
         return write
 
