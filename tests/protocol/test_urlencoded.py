@@ -111,3 +111,10 @@ def test_escaped_components_decode_the_same_every_time_short_or_long() -> None:
         ]
         with pytest.raises(MalformedQueryString):
             decode_pairs(b"A=arn%3Aaws%3")
+
+
+def test_a_form_of_many_pairs_is_read_pair_by_pair() -> None:
+    # each pair is cut where the previous one ended: 100,000 of them take a fraction of a second,
+    # where copying the rest of the form once per pair would take minutes
+    assert decode_pairs(b"a=1&" * 100_000 + b"b=%41") == [("a", "1")] * 100_000 + [("b", "A")]
+    assert decode_pairs(b"a+b=1&" * 100_000) == [("a b", "1")] * 100_000

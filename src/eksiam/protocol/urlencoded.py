@@ -69,32 +69,41 @@ def _unescaped(text: str) -> str:
 def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     """``k=v&k2=v2`` as decoded pairs in order, duplicates kept; ``k`` alone means ``k=``.
 
-    Pairs are cut with ``partition``, which finds its separator with memchr; ``split`` steps
-    through every byte, and a form's one long value (a web identity token) is most of its bytes.
-    ASCII without ``+`` (what SDKs send) is decoded as a whole, and only a component with a ``%``
-    is unescaped."""
+    Pairs are cut at separators found with ``find`` (memchr) from where the previous pair ended:
+    ``split`` steps through every byte, and a form's one long value (a web identity token) is most
+    of its bytes; cutting the rest off each time instead would copy it once per pair. ASCII
+    without ``+`` (what SDKs send) is decoded as a whole, and only a component with a ``%`` is
+    unescaped."""
     pairs: list[tuple[str, str]] = []
     if not data:
         return pairs
     append = pairs.append
+    size = len(data)
+    start = 0
     if data.isascii() and data.find(b"+") < 0:
         text = data.decode("ascii")
         escaped = text.find("%") >= 0
-        while text:
-            part, _, text = text.partition("&")
-            if part:
-                key, _, value = part.partition("=")
-                if escaped and "%" in part:
+        while start < size:
+            end = text.find("&", start)
+            if end < 0:
+                end = size
+            if end > start:
+                key, _, value = text[start:end].partition("=")
+                if escaped:
                     if "%" in key:
                         key = _unescape(key)
                     if "%" in value:
                         value = _unescape(value)
                 append((key, value))
+            start = end + 1
         return pairs
     plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0
-    while data:
-        piece, _, data = data.partition(b"&")
-        if piece:
-            raw_key, _, raw_value = piece.partition(b"=")
+    while start < size:
+        end = data.find(b"&", start)
+        if end < 0:
+            end = size
+        if end > start:
+            raw_key, _, raw_value = data[start:end].partition(b"=")
             append((_decode(raw_key, plus, escaped), _decode(raw_value, plus, escaped)))
+        start = end + 1
     return pairs
