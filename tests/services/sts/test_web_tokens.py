@@ -275,3 +275,14 @@ def test_iss_and_sub_are_required(key_a: RSAKey, missing: str) -> None:
     token = parse_token(sign(key_a, "ka", body))
     with pytest.raises(InvalidIdentityToken):
         _ = token.issuer if missing == "iss" else token.subject
+
+
+@pytest.mark.parametrize(
+    "note", ["short", "n" * 2000]
+)  # a short header is kept once decoded; a long one is not
+def test_headers_short_or_long_read_the_same_token_after_token(key_a: RSAKey, note: str) -> None:
+    for subject in ("system:serviceaccount:a:one", "system:serviceaccount:a:two"):
+        raw = jwt.encode({"alg": "RS256", "kid": "ka", "typ": note}, claims(sub=subject), key_a)
+        token = parse_token(raw)
+        assert token.header["typ"] == note and token.subject == subject
+        verify_signature(token, [jwk_of(key_a, "ka")])

@@ -107,10 +107,19 @@ def _json_object(raw: bytes) -> Any:
         return json.loads(raw)
 
 
-@lru_cache(maxsize=256)
+_KEPT_HEADER = 512  # the longest header segment whose decoding is kept (the cache's bound)
+
+
 def _header(segment: bytes) -> Any:
     """The JOSE header of a segment: one issuer key signs every token with the same header, so
-    its text repeats and is decoded once. Callers only read the (shared) result."""
+    its text repeats and a short one is decoded once. Callers only read the (shared) result."""
+    if len(segment) > _KEPT_HEADER:
+        return _json_object(_base64url(segment))
+    return _kept_header(segment)
+
+
+@lru_cache(maxsize=256)
+def _kept_header(segment: bytes) -> Any:
     return _json_object(_base64url(segment))
 
 
