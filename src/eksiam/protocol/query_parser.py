@@ -90,7 +90,7 @@ def _scalar(convert: Callable[[str], Any], expected: str) -> Reader:
 
 
 def _to_int(text: str) -> int:
-    if text.isdigit() and text.isascii() and len(text) <= 19:  # the common case, without the regex
+    if len(text) <= 19 and text.isdigit() and text.isascii():  # the common case, without the regex
         return int(text)
     if not _INTEGER.fullmatch(text):
         raise ValueError(text)
