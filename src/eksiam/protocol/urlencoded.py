@@ -69,11 +69,10 @@ def _unescaped(text: str) -> str:
 def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     """``k=v&k2=v2`` as decoded pairs in order, duplicates kept; ``k`` alone means ``k=``.
 
-    Pairs are cut at separators found with ``find`` (memchr) from where the previous pair ended:
-    ``split`` steps through every byte, and a form's one long value (a web identity token) is most
-    of its bytes; cutting the rest off each time instead would copy it once per pair. ASCII
-    without ``+`` (what SDKs send) is decoded as a whole, and only a component with a ``%`` is
-    unescaped."""
+    ASCII without ``+`` (what SDKs send) is decoded as a whole and split as text, and only a
+    component with a ``%`` is unescaped, so a long plain value (a web identity token) costs one
+    pass. Other forms are cut at separators found from where the previous pair ended (cutting the
+    rest off each time would copy it once per pair)."""
     pairs: list[tuple[str, str]] = []
     if not data:
         return pairs
@@ -83,19 +82,15 @@ def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     if data.isascii() and data.find(b"+") < 0:
         text = data.decode("ascii")
         escaped = text.find("%") >= 0
-        while start < size:
-            end = text.find("&", start)
-            if end < 0:
-                end = size
-            if end > start:
-                key, _, value = text[start:end].partition("=")
-                if escaped:
+        for part in text.split("&"):
+            if part:
+                key, _, value = part.partition("=")
+                if escaped and "%" in part:
                     if "%" in key:
                         key = _unescape(key)
                     if "%" in value:
                         value = _unescape(value)
                 append((key, value))
-            start = end + 1
         return pairs
     plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0
     while start < size:

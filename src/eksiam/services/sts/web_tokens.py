@@ -110,16 +110,10 @@ def _json_object(raw: bytes) -> Any:
 _KEPT_HEADER = 512  # the longest header segment whose decoding is kept (the cache's bound)
 
 
-def _header(segment: bytes) -> Any:
-    """The JOSE header of a segment: one issuer key signs every token with the same header, so
-    its text repeats and a short one is decoded once. Callers only read the (shared) result."""
-    if len(segment) > _KEPT_HEADER:
-        return _json_object(_base64url(segment))
-    return _kept_header(segment)
-
-
 @lru_cache(maxsize=256)
 def _kept_header(segment: bytes) -> Any:
+    """The JOSE header of a short segment: one issuer key signs every token with the same header,
+    so its text repeats and is decoded once. Callers only read the (shared) result."""
     return _json_object(_base64url(segment))
 
 
@@ -133,7 +127,8 @@ def parse_token(token: str) -> WebToken:
         raw = token.encode("ascii")
         if raw.find(b"+") >= 0 or raw.find(b"/") >= 0 or raw.find(b"=") >= 0:  # base64, not base64url
             raise ValueError("not base64url")
-        header = _header(raw[:first])
+        segment = raw[:first]
+        header = _kept_header(segment) if first <= _KEPT_HEADER else _json_object(_base64url(segment))
         claims = _json_object(_base64url(raw[first + 1 : second]))
         signature = _base64url(raw[second + 1 :])
     except (ValueError, RecursionError):  # binascii.Error and UnicodeError are ValueErrors
