@@ -108,17 +108,18 @@ class WebIdentityOperations(StsBase):
         found = self.store.read_cached(
             ("sts:web-identity", ref.arn, key), lambda uow: _lookup(uow, ref.account, key, ref)
         )
-        if found.role is None:
+        role, provider = found.role, found.provider
+        if role is None:
             raise AccessDenied.web_identity()
-        if found.provider is None or key is None:
+        if provider is None or key is None:
             raise InvalidIdentityToken.no_provider(issuer)
         verify_signature(token, self._issuer_keys(ctx, token))
         audiences = token.audiences
-        audience = matched_audience(token, found.provider.get("ClientIDList") or [], audiences)
+        audience = matched_audience(token, provider.get("ClientIDList") or [], audiences)
         check_times(token, ctx.now)
         subject = token.subject
 
-        provider_arn = str(found.provider["Arn"])
+        provider_arn = str(provider["Arn"])
         context = _claims_context(key, token, subject, audience, audiences)
         tags, transitive = _token_tags(token)
         if tags or transitive:
@@ -127,34 +128,33 @@ class WebIdentityOperations(StsBase):
         if source is not None:
             context["sts:sourceidentity"] = source
         context.update(lowered_global_keys(ctx))
-        trust_doc = trust.trust_policy(found.role["AssumeRolePolicyDocument"], found.role["Arn"])
+        trust_doc = trust.trust_policy(role["AssumeRolePolicyDocument"], role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
         allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
-        if self.settings.enforce and not allowed:
+        enforce = self.settings.enforce
+        if enforce and not allowed:
             raise AccessDenied.web_identity()
         if (
             tags
-            and self.settings.enforce
+            and enforce
             and not trust.allows(provider_arn, "sts:TagSession", role_arn, ref.account, trust_doc, context)
         ):
             raise AccessDenied("Not authorized to perform sts:TagSession")
         if (
             source is not None
-            and self.settings.enforce
+            and enforce
             and not trust.allows(
                 provider_arn, "sts:SetSourceIdentity", role_arn, ref.account, trust_doc, context
             )
         ):
             raise AccessDenied("Not authorized to perform sts:SetSourceIdentity")
-        duration = rules.session_duration(
-            duration_seconds, int(found.role["MaxSessionDuration"]), chained=False
-        )
+        duration = rules.session_duration(duration_seconds, int(role["MaxSessionDuration"]), chained=False)
         session_tags, transitive_keys = rules.merge_tags(tags, transitive, [], [])
         packed = rules.packed_policy_size(policy, arns, session_tags)
         record = self._issue(
             ctx,
             SessionSpec(
-                role=found.role,
+                role=role,
                 session_name=role_session_name,
                 duration=duration,
                 chained=False,
