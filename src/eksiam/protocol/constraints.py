@@ -149,9 +149,6 @@ def _fits(limits: _Limits) -> Callable[[Any], bool]:
     )
 
 
-_CONTAINERS = frozenset({"structure", "list", "map"})
-
-
 def _nothing(value: Any, path: str, out: list[str]) -> None:
     return None
 
@@ -162,6 +159,10 @@ _NOTHING: Check = _nothing
 class ConstraintCompiler(ShapeCompiler[Check]):
     """Compiles a checker per shape; shapes with nothing to check anywhere below compile to a no-op
     that the parent drops, so an unconstrained input costs nothing per request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fits_of: dict[Check, Callable[[Any], bool]] = {}  # a scalar's check -> its one-call test
 
     def _leaf_rules(self, limits: _Limits) -> list[Callable[[Any], str | None]]:
         rules: list[Callable[[Any], str | None]] = []
@@ -212,6 +213,7 @@ class ConstraintCompiler(ShapeCompiler[Check]):
                 if broken is not None:
                     out.append(_violation(value, path, broken, sensitive))
 
+        self._fits_of[check] = fits
         return check
 
     def _compile_structure(self, shape: StructureShape) -> Check:
@@ -224,9 +226,7 @@ class ConstraintCompiler(ShapeCompiler[Check]):
                 continue
             # A scalar member's value is first tried here against its rules in one call, so a value
             # that keeps them costs no path text and no call of the member's own check.
-            quick = None
-            if inner is not _NOTHING and member.type_name not in _CONTAINERS:
-                quick = _fits(_Limits.of(member))
+            quick = self._fits_of.get(inner)
             kept = None if inner is _NOTHING else inner
             members.append((name, lower_camel(name), name in required, kept, quick, sensitive))
         if not members:

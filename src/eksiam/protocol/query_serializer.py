@@ -102,9 +102,9 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
         return write
 
     def _compile_structure(self, shape: StructureShape) -> Writer:
-        # A text member is written here, not through its element writer: one call fewer per
-        # string, most of a response's values.
-        # A timestamp's text is written here too: what the three wire formats make needs no escaping.
+        # Text and timestamp members are written here, not through an element writer: one call
+        # fewer per value, and most of a response's values are these. The three timestamp formats
+        # make text that needs no escaping; a service's own timestamp text is escaped.
         members = []
         for name, member in shape.members.items():
             element = wire_name(member, name)
@@ -124,7 +124,7 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
                     continue
                 if emit is not None:
                     emit(v, out)
-                elif stamp is not None:  # a service's own text passes through: that one is escaped
+                elif stamp is not None:
                     out.append(f"{open_tag}{escape(v) if v.__class__ is str else stamp(v)}{close_tag}")
                 else:
                     if v.__class__ is not str:

@@ -26,16 +26,14 @@ def _utc(value: Any) -> datetime:
 def iso8601(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, datetime):
-        return _iso8601_of(value)
-    stamp = _utc(value)  # milliseconds are truncated
-    return utc_z(stamp, milliseconds=bool(stamp.microsecond))
+    return _iso8601_of(value if isinstance(value, datetime) else _utc(value))
 
 
 @lru_cache(maxsize=1024)
 def _iso8601_of(value: datetime) -> str:
-    """A datetime's wire text, kept: a response's times repeat (every session issued in one second
-    expires in the same one). Equal datetimes are the same instant, so they share one text."""
+    """A datetime's wire text (milliseconds truncated), kept: a response's times repeat (every
+    session issued in one second expires in the same one). Equal datetimes are the same instant,
+    so they share one text."""
     stamp = as_utc(value)
     return utc_z(stamp, milliseconds=bool(stamp.microsecond))
 

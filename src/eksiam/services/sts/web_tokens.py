@@ -253,12 +253,10 @@ def check_times(token: WebToken, now: datetime) -> None:
     if current - _SKEW_SECONDS >= exp:
         raise ExpiredTokenException.web_identity(now, int(exp))
     latest = current + _SKEW_SECONDS
-    nbf = claims.get("nbf")
-    if nbf is not None and (nbf if nbf.__class__ is int else _numeric(nbf, "nbf")) > latest:
-        raise IDPRejectedClaim.not_yet_valid("nbf")
-    iat = claims.get("iat")
-    if iat is not None and (iat if iat.__class__ is int else _numeric(iat, "iat")) > latest:
-        raise IDPRejectedClaim.not_yet_valid("iat")
+    for claim in ("nbf", "iat"):
+        when = claims.get(claim)
+        if when is not None and (when if when.__class__ is int else _numeric(when, claim)) > latest:
+            raise IDPRejectedClaim.not_yet_valid(claim)
 
 
 def _numeric(value: Any, claim: str) -> int | float:
