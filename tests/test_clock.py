@@ -26,7 +26,7 @@ def _moments() -> list[datetime]:
 def test_session_times_are_isoformat_of_now_and_of_its_whole_second_later(when: datetime) -> None:
     for seconds in (900, 3600, 43200, 129600):
         later = (when + timedelta(seconds=seconds)).replace(microsecond=0)
-        assert session_times(when, seconds) == (when.isoformat(), later.isoformat())
+        assert session_times(when, seconds, when.timestamp()) == (when.isoformat(), later.isoformat())
 
 
 @pytest.mark.parametrize("when", _moments())
@@ -39,7 +39,8 @@ def test_utc_z_is_the_utc_time_with_a_z(when: datetime) -> None:
 def test_other_zones_and_naive_times() -> None:
     eastern = datetime(2026, 3, 1, 7, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
     later = datetime(2026, 3, 1, 8, 30, 15, tzinfo=eastern.tzinfo)
-    assert session_times(eastern, 3600) == (eastern.isoformat(), later.isoformat())  # not UTC: as it is
+    # not UTC: as it is
+    assert session_times(eastern, 3600, eastern.timestamp()) == (eastern.isoformat(), later.isoformat())
     assert utc_z(eastern) == "2026-03-01T12:30:15Z"
     assert utc_z(eastern, milliseconds=True) == "2026-03-01T12:30:15.250Z"
     assert utc_z(datetime(2026, 3, 1, 7, 30, 15)) == "2026-03-01T07:30:15Z"  # naive means UTC

@@ -46,12 +46,13 @@ def _second_text(year: int, month: int, day: int, hour: int, minute: int, second
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
-def session_times(now: datetime, seconds: int) -> tuple[str, str]:
+def session_times(now: datetime, seconds: int, epoch: float) -> tuple[str, str]:
     """What a session records: ``now.isoformat()``, and the ISO text of ``seconds`` later, whole
-    seconds (``...+00:00``). The two come from one epoch second and a cache of each second's text."""
+    seconds (``...+00:00``). The two come from one epoch second (``epoch`` is ``now``'s, which the
+    caller has at hand) and a cache of each second's text."""
     if now.tzinfo is not UTC:
         return now.isoformat(), (now + timedelta(seconds=seconds)).replace(microsecond=0).isoformat()
-    whole = int(now.timestamp())  # a double resolves microseconds this side of the year 2100
+    whole = int(epoch)  # a double resolves microseconds this side of the year 2100
     text = _epoch_text(whole)
     micro = now.microsecond
     issued = f"{text}.{micro:06d}+00:00" if micro else text + "+00:00"

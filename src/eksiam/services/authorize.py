@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 from botocore import xform_name
 
 from eksiam.arn import ACCOUNT_ID, Arn, InvalidArn
-from eksiam.clock import as_utc, utc_z
+from eksiam.clock import utc_z
 from eksiam.config import Settings
 from eksiam.errors import ServiceError
 from eksiam.policy import (
@@ -299,7 +299,7 @@ def lowered_global_keys(ctx: CallContext) -> Mapping[str, str]:
 
 def _global_inputs(ctx: CallContext) -> tuple[int, str, bool, str]:
     """What the global keys depend on: times have whole seconds, so a second's keys repeat."""
-    return int(as_utc(ctx.now).timestamp()), ctx.source_ip, ctx.secure_transport, ctx.region
+    return int(ctx.epoch()), ctx.source_ip, ctx.secure_transport, ctx.region
 
 
 @functools.lru_cache(maxsize=256)

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from eksiam.clock import as_utc
+
 
 class CallerKind(Enum):
     ROOT = "root"
@@ -55,3 +57,13 @@ class CallContext:
     user_agent: str = ""
     extra_context: Mapping[str, str | list[str]] = field(default_factory=dict)
     input_checked: bool = False
+    _epoch: float | None = field(default=None, init=False, repr=False, compare=False)
+
+    def epoch(self) -> float:
+        """``now`` in seconds since the epoch (a naive ``now`` is UTC), worked out once: a request
+        compares its time as a number in several places, and ``datetime.timestamp`` builds a
+        timedelta and does integer arithmetic on it each time."""
+        value = self._epoch
+        if value is None:
+            value = self._epoch = as_utc(self.now).timestamp()
+        return value

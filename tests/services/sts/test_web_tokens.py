@@ -191,6 +191,74 @@ def test_a_tampered_payload_is_refused(key_a: RSAKey) -> None:
     assert "could not be validated" in err.value.message
 
 
+SHA256_INFO = bytes.fromhex("3031300d060960864801650304020105000420")  # RFC 8017 9.2 note 1
+SHA384_INFO = bytes.fromhex("3041300d060960864801650304020205000430")
+
+
+def raw_signed(key: RSAKey, encoded: Any) -> str:
+    """A token whose signature is the RSA private operation on ``encoded(signing_input)``, the
+    RFC 8017 encoded message built by the test, so malformed encodings are really signed."""
+    numbers = key.get_op_key("sign").private_numbers()
+    n, d = numbers.public_numbers.n, numbers.d
+    size = (n.bit_length() + 7) // 8
+    header = b64(json.dumps({"alg": "RS256", "kid": "ka"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    message = encoded(f"{header}.{payload}".encode(), size)
+    signature = pow(int.from_bytes(message, "big"), d, n).to_bytes(size, "big")
+    return f"{header}.{payload}.{b64(signature)}"
+
+
+def pkcs1(block: bytes, size: int, kind: bytes = b"\x01", fill: bytes = b"\xff") -> bytes:
+    return b"\x00" + kind + fill * (size - len(block) - 3) + b"\x00" + block
+
+
+def test_a_correctly_encoded_raw_signature_verifies(key_a: RSAKey) -> None:
+    # The construction the refusals below vary: EMSA-PKCS1-v1_5 with SHA-256 (RFC 8017 9.2).
+    token = raw_signed(key_a, lambda data, size: pkcs1(SHA256_INFO + hashlib.sha256(data).digest(), size))
+    verify_signature(parse_token(token), [jwk_of(key_a, "ka")])
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        # DigestInfo without its NULL parameters: RFC 8017 compares the whole encoding.
+        lambda data, size: pkcs1(
+            bytes.fromhex("302f300b0609608648016503040201") + b"\x04\x20" + hashlib.sha256(data).digest(),
+            size,
+        ),
+        # A SHA-384 digest under an RS256 header.
+        lambda data, size: pkcs1(SHA384_INFO + hashlib.sha384(data).digest(), size),
+        # Bytes after the digest (the Bleichenbacher 2006 forgery shape).
+        lambda data, size: pkcs1(SHA256_INFO + hashlib.sha256(data).digest() + b"\x00" * 8, size),
+        # Block type 2 (encryption padding) instead of 1.
+        lambda data, size: pkcs1(SHA256_INFO + hashlib.sha256(data).digest(), size, b"\x02", b"\x5a"),
+        # Padding that is not all 0xFF.
+        lambda data, size: pkcs1(SHA256_INFO + hashlib.sha256(data).digest(), size, fill=b"\xfe"),
+        # The digest of other data.
+        lambda data, size: pkcs1(SHA256_INFO + hashlib.sha256(data + b"x").digest(), size),
+    ],
+    ids=["no-null", "sha384-digest", "trailing-bytes", "block-type-2", "padding-not-ff", "other-data"],
+)
+def test_a_signature_whose_encoded_message_differs_is_refused(key_a: RSAKey, encoded: Any) -> None:
+    with pytest.raises(InvalidIdentityToken) as err:
+        verify_signature(parse_token(raw_signed(key_a, encoded)), [jwk_of(key_a, "ka")])
+    assert "could not be validated" in err.value.message
+
+
+@pytest.mark.parametrize("change", ["leading-zero", "truncated", "modulus"])
+def test_a_signature_that_is_not_exactly_the_modulus_length_is_refused(key_a: RSAKey, change: str) -> None:
+    header, payload, signature = sign(key_a, "ka", claims()).split(".")
+    raw = base64.urlsafe_b64decode(signature + "==")
+    n = key_a.get_op_key("verify").public_numbers().n
+    changed = {
+        "leading-zero": b"\x00" + raw,  # same integer, k + 1 octets (RFC 8017 8.2.2 step 1)
+        "truncated": raw[1:],
+        "modulus": n.to_bytes(len(raw), "big"),  # the integer n itself is out of range
+    }[change]
+    with pytest.raises(InvalidIdentityToken):
+        verify_signature(parse_token(f"{header}.{payload}.{b64(changed)}"), [jwk_of(key_a, "ka")])
+
+
 def test_a_key_whose_jwk_names_another_algorithm_is_not_used(key_a: RSAKey) -> None:
     token = parse_token(sign(key_a, "ka", claims(), alg="RS512"))
     with pytest.raises(InvalidIdentityToken):
@@ -230,7 +298,7 @@ def test_an_expired_token_answers_expired_token_with_both_times(key_a: RSAKey) -
     exp = int((NOW - timedelta(minutes=6)).timestamp())
     token = parse_token(sign(key_a, "ka", claims(exp=exp)))
     with pytest.raises(ExpiredTokenException) as err:
-        check_times(token, NOW)
+        check_times(token, NOW, NOW.timestamp())
     assert err.value.message == (
         f"Token expired: current date/time {int(NOW.timestamp())} must be before the expiration "
         f"date/time {exp}"
@@ -239,16 +307,16 @@ def test_an_expired_token_answers_expired_token_with_both_times(key_a: RSAKey) -
 
 
 def test_five_minutes_of_clock_skew_are_allowed(key_a: RSAKey) -> None:
-    check_times(parse_token(sign(key_a, "ka", claims(exp=int(NOW.timestamp()) - 240))), NOW)
+    check_times(parse_token(sign(key_a, "ka", claims(exp=int(NOW.timestamp()) - 240))), NOW, NOW.timestamp())
     future = int((NOW + timedelta(minutes=4)).timestamp())
-    check_times(parse_token(sign(key_a, "ka", claims(nbf=future, iat=future))), NOW)
+    check_times(parse_token(sign(key_a, "ka", claims(nbf=future, iat=future))), NOW, NOW.timestamp())
 
 
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
 def test_a_token_not_yet_valid_is_rejected(key_a: RSAKey, claim: str) -> None:
     later = int((NOW + timedelta(minutes=10)).timestamp())
     with pytest.raises(IDPRejectedClaim) as err:
-        check_times(parse_token(sign(key_a, "ka", claims(**{claim: later}))), NOW)
+        check_times(parse_token(sign(key_a, "ka", claims(**{claim: later}))), NOW, NOW.timestamp())
     assert err.value.status == 403
 
 
@@ -261,11 +329,11 @@ def test_exp_must_be_a_finite_number(key_a: RSAKey, exp: Any) -> None:
         body["exp"] = exp
     raw = f"{b64(json.dumps({'alg': 'RS256', 'kid': 'ka'}).encode())}.{b64(json.dumps(body).encode())}.x"
     with pytest.raises(InvalidIdentityToken):
-        check_times(parse_token(raw), NOW)
+        check_times(parse_token(raw), NOW, NOW.timestamp())
 
 
 def test_an_absurdly_large_exp_does_not_crash(key_a: RSAKey) -> None:
-    check_times(parse_token(sign(key_a, "ka", claims(exp=10**30))), NOW)
+    check_times(parse_token(sign(key_a, "ka", claims(exp=10**30))), NOW, NOW.timestamp())
 
 
 @pytest.mark.parametrize("missing", ["iss", "sub"])

@@ -238,7 +238,7 @@ class EksAuthService:
         keys = published_keys(record, ctx.now) if record is not None else []
         try:
             verify_signature(parsed, keys)
-            check_times(parsed, ctx.now)
+            check_times(parsed, ctx.now, ctx.epoch())
         except ServiceError as err:
             if err.code == "ExpiredTokenException":
                 raise ExpiredTokenException(err.message) from None

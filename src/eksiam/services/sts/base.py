@@ -100,7 +100,7 @@ class StsBase:
         role_arn, role_name, role_id = role["Arn"], role["RoleName"], role["RoleId"]
         account = role_arn.split(":", 5)[4]
         now = ctx.now
-        issued, expiration = session_times(now, spec.duration)
+        issued, expiration = session_times(now, spec.duration, ctx.epoch())
         creds = NewCredentials.generate(account)
         session_name = spec.session_name
         record: Record = {

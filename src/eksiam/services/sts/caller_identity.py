@@ -86,7 +86,7 @@ class CallerIdentityOperations(StsBase):
                 duration, "durationSeconds", f"Member must have value less than or equal to {limit}"
             )
         now = ctx.now
-        issued, expiration = session_times(now, duration)
+        issued, expiration = session_times(now, duration, ctx.epoch())
         creds = NewCredentials.generate(caller.account)
         record: Record = {
             "AccessKeyId": creds.access_key_id,

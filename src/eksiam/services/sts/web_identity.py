@@ -116,7 +116,7 @@ class WebIdentityOperations(StsBase):
         verify_signature(token, self._issuer_keys(ctx, token))
         audiences = token.audiences
         audience = matched_audience(token, provider.get("ClientIDList") or [], audiences)
-        check_times(token, ctx.now)
+        check_times(token, ctx.now, ctx.epoch())
         subject = token.subject
 
         provider_arn = str(provider["Arn"])

@@ -20,6 +20,8 @@ Rules, in the order sts:AssumeRoleWithWebIdentity applies them (irsa-and-eksctl.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -188,16 +190,23 @@ def _verification_key(values: tuple[Any, ...]) -> tuple[str, Any] | None:
 Verifier = Callable[[Any, bytes, bytes], bool]
 
 
-def _rsa(digest: type[hashes.HashAlgorithm]) -> tuple[str, Verifier]:
-    """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3), with an RSA key."""
-    pkcs1, hashing = padding.PKCS1v15(), digest()  # stateless parameter objects, built once
+def _rsa(digest: Callable[[bytes], Any], digest_info: str) -> tuple[str, Verifier]:
+    """RSASSA-PKCS1-v1_5 (RFC 7518 section 3.3), with an RSA key, checked as RFC 8017 section 8.2.2
+    states it: the public operation recovers the encoded message (OpenSSL checks its ``00 01 FF..FF
+    00`` padding), and what follows the padding must equal, byte for byte, the DER DigestInfo of the
+    signing input's hash. ``key.verify`` does the same but also sets up a digest context per call,
+    an eighth of a verification; hashlib hashes with the same OpenSSL."""
+    prefix = bytes.fromhex(digest_info)
+    pkcs1 = padding.PKCS1v15()  # a stateless parameter object, built once
 
     def check(key: Any, signature: bytes, data: bytes) -> bool:
-        try:
-            key.verify(signature, data, pkcs1, hashing)
-        except InvalidSignature:
+        if len(signature) != (key.key_size + 7) >> 3:  # RFC 8017 8.2.2 step 1: k octets
             return False
-        return True
+        try:
+            recovered = key.recover_data_from_signature(signature, pkcs1, None)
+        except (InvalidSignature, ValueError):
+            return False
+        return hmac.compare_digest(recovered, prefix + digest(data).digest())
 
     return "RSA", check
 
@@ -223,9 +232,10 @@ def _ecdsa(curve: str, size: int, digest: type[hashes.HashAlgorithm]) -> tuple[s
 
 # alg -> (the key it needs: RSA or the EC curve, the check)
 _VERIFIERS: dict[str, tuple[str, Verifier]] = {
-    "RS256": _rsa(hashes.SHA256),
-    "RS384": _rsa(hashes.SHA384),
-    "RS512": _rsa(hashes.SHA512),
+    # DigestInfo prefixes: RFC 8017 section 9.2, note 1.
+    "RS256": _rsa(hashlib.sha256, "3031300d060960864801650304020105000420"),
+    "RS384": _rsa(hashlib.sha384, "3041300d060960864801650304020205000430"),
+    "RS512": _rsa(hashlib.sha512, "3051300d060960864801650304020305000440"),
     "ES256": _ecdsa("secp256r1", 32, hashes.SHA256),
     "ES384": _ecdsa("secp384r1", 48, hashes.SHA384),
     "ES512": _ecdsa("secp521r1", 66, hashes.SHA512),
@@ -243,10 +253,9 @@ def matched_audience(token: WebToken, client_ids: Sequence[str], audiences: tupl
     raise InvalidIdentityToken.audience()
 
 
-def check_times(token: WebToken, now: datetime) -> None:
-    """Compared as numbers, so absurd values fail the check instead of overflowing a datetime.
-    Integers, what issuers write, pass without a call."""
-    current = now.timestamp()
+def check_times(token: WebToken, now: datetime, current: float) -> None:
+    """Compared as numbers (``current`` is ``now`` in epoch seconds), so absurd values fail the
+    check instead of overflowing a datetime. Integers, what issuers write, pass without a call."""
     claims = token.claims
     value = claims.get("exp")
     exp = cast(int, value) if value.__class__ is int else _numeric(value, "exp")
