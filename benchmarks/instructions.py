@@ -68,7 +68,7 @@ STEPS = (  # module:attribute of each step of an AssumeRoleWithWebIdentity, as i
     "eksiam.services.sts.web_identity:WebIdentityOperations._issuer_keys",
     "eksiam.services.sts.web_identity:verify_signature",
     "eksiam.services.sts.web_identity:check_times",
-    "eksiam.services.sts.web_identity:_claims_context",
+    "eksiam.services.sts.web_identity:_add_claims",
     "eksiam.services.sts.web_identity:lowered_global_keys",
     "eksiam.services.sts.trust:allows",
     "eksiam.services.sts.base:StsBase._issue",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from eksiam.policy.context import Request, build_context
+from eksiam.policy.context import LowerCaseContext, Request, build_context
 
 
 def test_user_principal_derives_documented_keys() -> None:
@@ -55,7 +55,7 @@ def test_resource_account_defaults_to_the_principals() -> None:
 
 
 def test_lower_case_given_keys_win_over_derived_ones_too() -> None:
-    # a context whose names are all lower-case is merged as it is (the web identity path)
+    # a context whose names are all lower-case is merged as it is
     given = {"aws:principalaccount": "444455556666", "aws:sourceip": "10.0.0.1"}
     values = build_context(
         Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "*", context=given)
@@ -64,3 +64,15 @@ def test_lower_case_given_keys_win_over_derived_ones_too() -> None:
     assert values.values["aws:sourceip"] == "10.0.0.1"
     assert values.values["aws:username"] == "alice"
     assert given == {"aws:principalaccount": "444455556666", "aws:sourceip": "10.0.0.1"}  # not changed
+
+
+def test_a_lower_case_context_is_merged_as_its_caller_vouches() -> None:
+    # The web identity path: names already lower-case, so no name is looked at; derived keys stay,
+    # given ones win, and the given mapping is not changed.
+    given = LowerCaseContext({"aws:principalaccount": "444455556666", "oidc.example/id:sub": "system:x"})
+    alice = "arn:aws:iam::111122223333:user/alice"
+    context = build_context(Request(alice, "s3:GetObject", "*", context=given))
+    assert context.values["aws:principalaccount"] == "444455556666"
+    assert context.values["oidc.example/id:sub"] == "system:x"
+    assert context.values["aws:username"] == "alice"
+    assert type(context.values) is dict and len(given) == 2

@@ -4,7 +4,7 @@ Parse once (``parse_policy``: validated, compiled, cached by content), evaluate 
 explain (``explain``). ``validate_policy`` lists findings without raising.
 """
 
-from eksiam.policy.context import Request
+from eksiam.policy.context import LowerCaseContext, Request
 from eksiam.policy.decision import Decision, DecisionKind, MatchedStatement
 from eksiam.policy.errors import MalformedPolicyDocument, PolicyError
 from eksiam.policy.evaluate import PolicySet, evaluate
@@ -17,6 +17,7 @@ __all__ = [
     "Decision",
     "DecisionKind",
     "Finding",
+    "LowerCaseContext",
     "MalformedPolicyDocument",
     "MatchedStatement",
     "Policy",

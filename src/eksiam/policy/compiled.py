@@ -15,7 +15,7 @@ Theory of operation:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from eksiam.policy.context import RequestContext
@@ -26,6 +26,7 @@ from eksiam.policy.variables import Template, parse_template
 from eksiam.policy.wildcards import action_matcher, arn_matcher
 
 ContextTest = Callable[[RequestContext], bool]
+ValuesTest = Callable[[Mapping[str, "str | Sequence[str]"]], bool]  # on the request's condition keys
 _ACTION_CACHE_LIMIT = 4096
 _NONE, _DIRECT = Grant.NONE, Grant.DIRECT  # bound once: Enum attribute access is slow on the hot path
 
@@ -36,7 +37,7 @@ class CompiledStatement:
     deny: bool
     names_principal: bool  # has Principal or NotPrincipal (resource-based kinds)
     resource_test: ContextTest | None  # None: no Resource element (trust policies)
-    condition_test: ContextTest | None  # None: no Condition
+    condition_test: ValuesTest | None  # None: no Condition
 
     def applies(self, context: RequestContext) -> Grant:
         """The grant when the statement applies to the request (action already matched), else NONE."""
@@ -47,7 +48,7 @@ class CompiledStatement:
             grant = statement_grant(self.statement, context.principal, context.bounded)
             if not grant:
                 return grant
-        if self.condition_test is not None and not self.condition_test(context):
+        if self.condition_test is not None and not self.condition_test(context.values):
             return _NONE
         return grant
 
@@ -113,40 +114,41 @@ def _resource_test(statement: Statement, substitute: bool) -> ContextTest | None
     return None
 
 
-def clause_test(clause: ConditionClause, substitute: bool) -> ContextTest:
+def clause_test(clause: ConditionClause, substitute: bool) -> ValuesTest:
+    """A clause reads only the request's condition keys (policy variables included), so its test
+    takes them directly: one call per clause on the hot path."""
     spec = lookup_operator(clause.operator)
     if spec is None:  # validation refuses unknown operators; an unparsed document cannot get here
-        return lambda _context: False
+        return lambda _values: False
     key = clause.key.lower()
     templates = tuple(parse_template(value, substitute) for value in clause.values)
     if not templates:  # an empty value list names nothing to compare with, so it never holds
-        return lambda _context: False
+        return lambda _values: False
     if all(template.is_static for template in templates):
         prepared = prepare_values(spec, [template.static_text for template in templates])
-        holds = key_test(spec, prepared, key)
-        return lambda context: holds(context.values)
+        return key_test(spec, prepared, key)
     return _dynamic_clause(spec, key, templates)
 
 
-def _dynamic_clause(spec: OperatorSpec, key: str, templates: tuple[Template, ...]) -> ContextTest:
-    def test(context: RequestContext) -> bool:
-        lookup = context.values.get
+def _dynamic_clause(spec: OperatorSpec, key: str, templates: tuple[Template, ...]) -> ValuesTest:
+    def test(values: Mapping[str, str | Sequence[str]]) -> bool:
+        lookup = values.get
         texts = [text for text in (t.substitute(lookup) for t in templates) if text is not None]
-        return clause_holds(spec, prepare_values(spec, texts), context.values.get(key))
+        return clause_holds(spec, prepare_values(spec, texts), lookup(key))
 
     return test
 
 
-def _condition_test(statement: Statement, substitute: bool) -> ContextTest | None:
+def _condition_test(statement: Statement, substitute: bool) -> ValuesTest | None:
     tests = tuple(clause_test(clause, substitute) for clause in statement.conditions)
     if not tests:
         return None
     if len(tests) == 1:
         return tests[0]
 
-    def every(context: RequestContext) -> bool:
+    def every(values: Mapping[str, str | Sequence[str]]) -> bool:
         for test in tests:  # noqa: SIM110 - a loop, not a generator per call (hot path)
-            if not test(context):
+            if not test(values):
                 return False
         return True
 

@@ -87,6 +87,13 @@ def _caller(
     return info, resource_account, values
 
 
+class LowerCaseContext(dict[str, "str | Sequence[str]"]):
+    """Condition keys whose names are all lower-case already, as the engine keeps them (rule 1): the
+    caller vouches for it, and ``build_context`` merges them as they are, without checking names."""
+
+    __slots__ = ()
+
+
 @lru_cache(maxsize=4096)
 def _lowered(keys: tuple[str, ...]) -> tuple[str, ...] | None:
     """Lower-cased key names, None when they are all lower-case already; requests of one kind
@@ -105,7 +112,7 @@ def build_context(request: Request, bounded: bool = False) -> RequestContext:
     info, resource_account, values = _caller(request.principal, request.resource_account)
     given = request.context
     if given:
-        lowered = _lowered(tuple(given))
+        lowered = None if given.__class__ is LowerCaseContext else _lowered(tuple(given))
         if lowered is None:  # merged by the dicts themselves: no pairs to build
             values = {**values, **given}
         else:

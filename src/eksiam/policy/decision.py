@@ -50,7 +50,7 @@ class Decision:
 
     @property
     def allowed(self) -> bool:
-        return self.kind is DecisionKind.ALLOW
+        return self.kind is _ALLOW
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,3 +60,6 @@ class Decision:
             "missing": [kind.value for kind in self.missing],
             "missing_context_keys": list(self.missing_context_keys),
         }
+
+
+_ALLOW = DecisionKind.ALLOW  # bound once: Enum attribute access is slow, and every request asks

@@ -292,8 +292,8 @@ def global_keys(ctx: CallContext) -> dict[str, str | list[str]]:
 
 
 def lowered_global_keys(ctx: CallContext) -> Mapping[str, str]:
-    """``global_keys`` with lower-cased names (condition keys are case-insensitive, and the policy
-    engine takes a context whose names are all lower-case as it is); shared, so only read it."""
+    """``global_keys`` with lower-cased names (condition keys are case-insensitive), to start a
+    ``LowerCaseContext`` that the policy engine merges as it is; shared, so only read it."""
     return _lowered_global_keys(*_global_inputs(ctx))
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksiam.policy.operators import arns, binary, boolean, dates, ip, numeric, strings
-from eksiam.policy.operators.family import Family, RequestValue, as_values
+from eksiam.policy.operators.family import Family, RequestValue, as_values, identity
 from eksiam.policy.operators.null import null_matches
 
 __all__ = [
@@ -132,6 +132,8 @@ def key_test(spec: OperatorSpec, prepared: tuple[Any, ...], key: str) -> Callabl
     accepted = frozenset(prepared)
     convert, negated, if_exists = family.convert, family.negated, spec.if_exists
     missing = True if if_exists else negated
+    if convert is identity:  # StringEquals, StringNotEquals: the request's text as it is
+        return _text_in(accepted, key, negated, missing)
 
     def holds(values: KeyValues) -> bool:
         request = values.get(key)
@@ -143,6 +145,25 @@ def key_test(spec: OperatorSpec, prepared: tuple[Any, ...], key: str) -> Callabl
             return missing
         for value in request:
             if convert(value) in accepted:
+                return not negated
+        return negated
+
+    return holds
+
+
+def _text_in(accepted: frozenset[Any], key: str, negated: bool, missing: bool) -> Callable[[KeyValues], bool]:
+    """``key_test`` for a family that compares request text as it is."""
+
+    def holds(values: KeyValues) -> bool:
+        request = values.get(key)
+        if request is None:
+            return missing
+        if isinstance(request, str):
+            return (request in accepted) is not negated
+        if not request:
+            return missing
+        for value in request:
+            if value in accepted:
                 return not negated
         return negated
 

@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from eksiam.policy import LowerCaseContext
 from eksiam.services.authorize import lowered_global_keys
 from eksiam.services.context import CallContext
 from eksiam.services.sts import session_rules as rules
@@ -120,14 +121,15 @@ class WebIdentityOperations(StsBase):
         subject = token.subject
 
         provider_arn = str(provider["Arn"])
-        context = _claims_context(key, token, subject, audience, audiences)
+        context = LowerCaseContext(lowered_global_keys(ctx))
+        _add_claims(context, key, token, subject, audience, audiences)
         tags, transitive = _token_tags(token)
         if tags or transitive:
-            context.update(trust.request_tag_context(tags, transitive))
+            requested = trust.request_tag_context(tags, transitive)
+            context.update((name.lower(), value) for name, value in requested.items())
         source = _source_identity(token)
         if source is not None:
             context["sts:sourceidentity"] = source
-        context.update(lowered_global_keys(ctx))
         trust_doc = trust.trust_policy(role["AssumeRolePolicyDocument"], role["Arn"])
         action = "sts:AssumeRoleWithWebIdentity"
         allowed = trust.allows(provider_arn, action, role_arn, ref.account, trust_doc, context)
@@ -233,22 +235,24 @@ def _source_identity(token: WebToken) -> str | None:
     return rules.check_source_identity(value, None)
 
 
-def _claims_context(
-    key: str, token: WebToken, subject: str, audience: str, audiences: tuple[str, ...]
-) -> dict[str, str | list[str]]:
+def _add_claims(
+    context: LowerCaseContext,
+    key: str,
+    token: WebToken,
+    subject: str,
+    audience: str,
+    audiences: tuple[str, ...],
+) -> None:
     """``<provider>:sub``, ``:aud`` (``azp`` or the matched ``aud``) and ``:oaud`` (every ``aud``)."""
     sub, aud, oaud, optional = _claim_keys(key)
-    context: dict[str, str | list[str]] = {
-        sub: subject,
-        aud: audience,
-        oaud: audiences[0] if len(audiences) == 1 else list(audiences),
-    }
+    context[sub] = subject
+    context[aud] = audience
+    context[oaud] = audiences[0] if len(audiences) == 1 else list(audiences)
     claims = token.claims
     for claim, context_key in optional:
         value = claims.get(claim)
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             context[context_key] = value
-    return context
 
 
 @lru_cache(maxsize=1024)
