@@ -514,7 +514,8 @@ class SqlStore:
         stamp = index.stamp()
         hit = self._cached.get(key)
         if hit is not None and hit[0] == stamp:
-            return cast(T, hit[1])
+            kept: T = hit[1]  # typed by annotation: typing.cast is a call at run time
+            return kept
         result = self.read(fn)
         if len(self._cached) >= CACHED_READS:
             self._cached.clear()

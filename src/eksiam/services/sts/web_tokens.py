@@ -257,8 +257,8 @@ def check_times(token: WebToken, now: datetime, current: float) -> None:
     """Compared as numbers (``current`` is ``now`` in epoch seconds), so absurd values fail the
     check instead of overflowing a datetime. Integers, what issuers write, pass without a call."""
     claims = token.claims
-    value = claims.get("exp")
-    exp = cast(int, value) if value.__class__ is int else _numeric(value, "exp")
+    value: Any = claims.get("exp")
+    exp: float = value if value.__class__ is int else _numeric(value, "exp")
     if current - _SKEW_SECONDS >= exp:
         raise ExpiredTokenException.web_identity(now, int(exp))
     latest = current + _SKEW_SECONDS
