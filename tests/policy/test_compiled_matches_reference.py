@@ -25,7 +25,21 @@ PRINCIPALS = [
     "arn:aws:iam::111122223333:root",
     "ec2.amazonaws.com",
     "arn:aws:iam::111122223333:oidc-provider/oidc.example.com",
+    "cognito-identity.amazonaws.com",
 ]
+# Principal element entries by type (the request principals above, and texts that look like them)
+ENTRIES = {
+    "AWS": PRINCIPALS[:5] + ["111122223333", "*"],
+    "Service": ["ec2.amazonaws.com", "EC2.Amazonaws.com", "lambda.amazonaws.com"],
+    "Federated": [
+        "arn:aws:iam::111122223333:oidc-provider/oidc.example.com",
+        "arn:aws:iam::111122223333:oidc-provider/OIDC.example.com",
+        "cognito-identity.amazonaws.com",
+        "accounts.google.com",
+        "arn:aws:iam::111122223333:user/alice",  # an IAM principal's text under the wrong type
+    ],
+    "CanonicalUser": ["79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"],
+}
 ACTIONS = [
     "s3:GetObject",
     "s3:PutObject",
@@ -117,11 +131,13 @@ def statements(draw: st.DrawFn, principal_needed: bool) -> dict[str, Any]:
         draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=3))
     )
     if principal_needed:
-        entries = draw(
-            st.lists(st.sampled_from(PRINCIPALS[:5] + ["111122223333", "*"]), min_size=1, max_size=3)
-        )
+        kinds = draw(st.lists(st.sampled_from(sorted(ENTRIES)), min_size=1, max_size=3, unique=True))
+        block: Any = {
+            kind: _one_or_list(draw(st.lists(st.sampled_from(ENTRIES[kind]), min_size=1, max_size=3)))
+            for kind in kinds
+        }
         principal_key = draw(st.sampled_from(["Principal", "Principal", "NotPrincipal"]))
-        statement[principal_key] = {"AWS": _one_or_list(entries)}
+        statement[principal_key] = "*" if draw(st.integers(0, 9)) == 0 else block
     conditions: dict[str, dict[str, Any]] = {}
     for operator, values in draw(st.lists(st.sampled_from(CONDITIONS), max_size=3)):
         key = draw(st.sampled_from(KEYS))
@@ -184,3 +200,32 @@ def test_compiled_evaluation_equals_reference(
     compiled = evaluate(request, policies)
     assert compiled == evaluate_reference(request, policies)
     assert compiled == evaluate(request, policies), "memoised indexes must not change a second answer"
+
+
+ROLE = "arn:aws:iam::111122223333:role/app"
+
+
+def _blocks() -> list[Any]:
+    """Principal elements of one and of two types, each type with one entry or all of its own."""
+    single = [{kind: entry} for kind, entries in ENTRIES.items() for entry in entries]
+    whole = [{kind: list(entries)} for kind, entries in ENTRIES.items()]
+    mixed = [{"Federated": ENTRIES["Federated"][0], kind: entries[0]} for kind, entries in ENTRIES.items()]
+    return ["*", *single, *whole, *mixed]
+
+
+def test_every_principal_element_grades_every_caller_as_the_reference_does() -> None:
+    # Exhaustive where the drawn test is sparse: each principal shape (the compiled form has a set
+    # lookup for identity-provider and canonical-user entries) against each kind of caller, as an
+    # Allow and a Deny, with Principal and NotPrincipal, in a resource policy and a trust policy.
+    for block in _blocks():
+        for key in ("Principal", "NotPrincipal"):
+            for effect in ("Allow", "Deny"):
+                statement = {"Effect": effect, key: block, "Action": "*"}
+                for kind in (PolicyKind.RESOURCE, PolicyKind.TRUST):
+                    body = statement if kind is PolicyKind.TRUST else {**statement, "Resource": "*"}
+                    policy = parse_policy({"Version": "2012-10-17", "Statement": [body]}, kind)
+                    policies = PolicySet(resource=policy)
+                    for principal in PRINCIPALS:
+                        request = Request(principal, "sts:AssumeRole", ROLE)
+                        expected = evaluate_reference(request, policies)
+                        assert evaluate(request, policies) == expected, (block, key, effect, principal)

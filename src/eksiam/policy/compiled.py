@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from eksiam.policy.context import RequestContext
 from eksiam.policy.document import ConditionClause, Effect, PolicyDocument, Statement
 from eksiam.policy.operators import OperatorSpec, clause_holds, key_test, lookup_operator, prepare_values
-from eksiam.policy.principals import Grant, statement_grant
+from eksiam.policy.principals import IAM_KINDS, Grant, PrincipalInfo, statement_grant
 from eksiam.policy.variables import Template, parse_template
 from eksiam.policy.wildcards import action_matcher, arn_matcher
 
 ContextTest = Callable[[RequestContext], bool]
 ValuesTest = Callable[[Mapping[str, "str | Sequence[str]"]], bool]  # on the request's condition keys
+PrincipalTest = Callable[[PrincipalInfo, bool], Grant]  # (the caller, has a boundary) -> its grade
 _ACTION_CACHE_LIMIT = 4096
 _NONE, _DIRECT = Grant.NONE, Grant.DIRECT  # bound once: Enum attribute access is slow on the hot path
 
@@ -35,7 +36,7 @@ _NONE, _DIRECT = Grant.NONE, Grant.DIRECT  # bound once: Enum attribute access i
 class CompiledStatement:
     statement: Statement
     deny: bool
-    names_principal: bool  # has Principal or NotPrincipal (resource-based kinds)
+    principal_test: PrincipalTest | None  # None: no Principal or NotPrincipal (identity-based kinds)
     resource_test: ContextTest | None  # None: no Resource element (trust policies)
     condition_test: ValuesTest | None  # None: no Condition
 
@@ -44,13 +45,29 @@ class CompiledStatement:
         if self.resource_test is not None and not self.resource_test(context):
             return _NONE
         grant = _DIRECT
-        if self.names_principal:
-            grant = statement_grant(self.statement, context.principal, context.bounded)
+        if self.principal_test is not None:
+            grant = self.principal_test(context.principal, context.bounded)
             if not grant:
                 return grant
         if self.condition_test is not None and not self.condition_test(context.values):
             return _NONE
         return grant
+
+
+def _principal_test(statement: Statement) -> PrincipalTest | None:
+    """How a statement names the caller. A Principal that lists only identity providers and
+    canonical users, exact texts that no IAM principal is (principals.py ``entry_grant``), is one
+    set lookup: a role trust policy for web identity is this shape. Others take the general rules."""
+    block = statement.principal
+    if block is None and statement.not_principal is None:
+        return None
+    if block is not None and not block.wildcard and all(kind in _EXACT for kind, _ in block.entries):
+        listed = frozenset(entry for _, entry in block.entries)
+        return lambda info, bounded: _DIRECT if info.text in listed and info.kind not in IAM_KINDS else _NONE
+    return lambda info, bounded: statement_grant(statement, info, bounded)
+
+
+_EXACT = frozenset({"Federated", "CanonicalUser"})
 
 
 def _action_test(statement: Statement) -> Callable[[str], bool]:
@@ -179,7 +196,7 @@ class CompiledPolicy:
             CompiledStatement(
                 statement=statement,
                 deny=statement.effect is Effect.DENY,
-                names_principal=statement.principal is not None or statement.not_principal is not None,
+                principal_test=_principal_test(statement),
                 resource_test=_resource_test(statement, substitute),
                 condition_test=_condition_test(statement, substitute),
             )

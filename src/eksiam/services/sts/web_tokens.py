@@ -99,7 +99,9 @@ def _base64url(raw: bytes) -> bytes:
     ``validate`` refuses every other character outside both alphabets. CPython's ``binascii``
     decodes a character at a time, a quarter of a request's Python-side cost for a
     service-account token."""
-    return pybase64.b64decode(raw + _PADDING[len(raw) & 3], altchars=b"-_", validate=True)
+    return pybase64.b64decode(
+        raw + _PADDING[len(raw) & 3], b"-_", True
+    )  # positional: keywords cost a third more
 
 
 def _json_object(raw: bytes) -> Any:
