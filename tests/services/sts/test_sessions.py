@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import threading
 from datetime import UTC, datetime
@@ -10,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from eksiam.services.sts import SessionTokens, account_of_key_id
+from eksiam.services.sts import SessionTokens, account_of_key_id, sessions
 from eksiam.services.sts.session_tokens import TOKEN_KEY
-from eksiam.services.sts.sessions import encode_key_id
+from eksiam.services.sts.sessions import NewCredentials, encode_key_id
 from eksiam.storage import Store, open_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -52,6 +53,53 @@ def test_key_ids_differ_in_all_their_random_bits() -> None:
     assert len({key[5:12] for key in ids}) == 1  # characters 1-7: the account alone
     assert len({key[12] for key in ids}) == 16  # character 8: account bit 0 and 4 random bits
     assert all(len({key[i] for key in ids}) == 32 for i in range(13, 20))  # wholly random
+
+
+def test_new_credentials_drawn_in_batches_are_each_whole_and_new() -> None:
+    # three batches and some: every key id is an ASIA id of its account with the same random
+    # layout as encode_key_id, every secret 40 characters of base64 from 30 bytes, none repeats
+    made = [NewCredentials.generate("123456789012") for _ in range(3 * sessions._BATCH + 5)]
+    for creds in made:
+        assert re.fullmatch(r"ASIA[A-Z2-7]{16}", creds.access_key_id)
+        assert account_of_key_id(creds.access_key_id) == "123456789012"
+        assert len(base64.b64decode(creds.secret_access_key, validate=True)) == 30
+        assert len(creds.secret_access_key) == 40 and "=" not in creds.secret_access_key
+    assert len({c.access_key_id for c in made}) == len(made)
+    assert len({c.secret_access_key for c in made}) == len(made)
+    assert "secret_access_key" not in repr(made[0]) and made[0].secret_access_key not in repr(made[0])
+    ids = [c.access_key_id for c in made]
+    assert all(len({key[i] for key in ids}) > 16 for i in range(13, 20))  # the tails vary
+
+
+def test_threads_never_share_a_new_credential() -> None:
+    seen: list[str] = []
+
+    def draw() -> None:
+        seen.extend(NewCredentials.generate("123456789012").secret_access_key for _ in range(500))
+
+    workers = [threading.Thread(target=draw) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(set(seen)) == len(seen) == 2000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_draws_its_own_credentials() -> None:
+    # the parent's batch is drawn ahead; a child that kept it would hand out the parent's next one
+    NewCredentials.generate("123456789012")
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(writer, NewCredentials.generate("123456789012").secret_access_key.encode())
+        os._exit(0)
+    os.close(writer)
+    child = os.read(reader, 100).decode()
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert len(child) == 40
+    assert child != NewCredentials.generate("123456789012").secret_access_key
 
 
 @pytest.mark.parametrize("key_id", ["", "ASIA", "ASIA0000000000000000", "ASIAAAAAAAAAAAAAAAAAAAA", "AKIA-x"])

@@ -35,6 +35,7 @@ account id, the layout AWS keys have), so sts:GetAccessKeyInfo answers for any s
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,8 +58,40 @@ class NewCredentials:
 
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
-        random = secret_bytes(38)  # one draw: 8 bytes for the key id, 30 for the secret
-        return cls(encode_key_id("ASIA", account, random), pybase64.b64encode(random[8:38]).decode("ascii"))
+        head, tail, secret = _drawn_credentials()
+        return cls(_key_id("ASIA", account, head, tail), secret)
+
+
+_BATCH = 64  # credentials drawn and encoded at a time
+_batch: list[tuple[int, str, str]] = []  # (key id head index, key id tail, secret), drawn ahead
+
+
+def _drawn_credentials() -> tuple[int, str, str]:
+    """The random parts of one new key id (``encode_key_id``) and its secret (40 characters of
+    base64 from 30 bytes), encoded ``_BATCH`` at a time: one draw, one ``translate`` and one
+    base64 pass for all of them (30 bytes make 40 characters exactly, so each secret is a slice)
+    cost less than a draw and two encodings per credential. ``list.pop`` hands each out once,
+    whatever the threads; a fork forgets what the parent drew (``_forget_batch``)."""
+    try:
+        return _batch.pop()
+    except IndexError:
+        pass
+    random = secret_bytes(_BATCH * 38)
+    heads, secrets = random[: _BATCH * 8], random[_BATCH * 8 :]
+    tails = heads.translate(_BASE32_OF_BYTE).decode("ascii")
+    texts = pybase64.b64encode(secrets).decode("ascii")
+    drawn = [
+        (heads[8 * i] & 31, tails[8 * i + 1 : 8 * i + 8], texts[40 * i : 40 * i + 40]) for i in range(_BATCH)
+    ]
+    _batch.extend(drawn[1:])
+    return drawn[0]
+
+
+def _forget_batch() -> None:
+    _batch.clear()
+
+
+os.register_at_fork(after_in_child=_forget_batch)
 
 
 def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
@@ -70,8 +103,12 @@ def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str
     byte's low 5: bit 47, then bits 6..3); the other 7 characters are wholly random, one per byte
     (``translate``: 256 is a multiple of 32, so each is uniform)."""
     random = random if random is not None else secret_bytes(_KEY_ID_RANDOM_BYTES)
-    heads = _account_characters(prefix, account)
-    return heads[random[0] & 31] + random[1:8].translate(_BASE32_OF_BYTE).decode("ascii")
+    return _key_id(prefix, account, random[0] & 31, random[1:8].translate(_BASE32_OF_BYTE).decode("ascii"))
+
+
+def _key_id(prefix: str, account: str, head: int, tail: str) -> str:
+    """``encode_key_id`` from the low 5 bits of its first random byte and the other seven encoded."""
+    return _account_characters(prefix, account)[head] + tail
 
 
 _KEY_ID_RANDOM_BYTES = 8
