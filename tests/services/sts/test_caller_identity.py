@@ -4,6 +4,7 @@ temporary credentials as the SigV4 verifier sees it."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -84,7 +85,7 @@ def test_access_key_info_names_the_owning_account(world: World) -> None:
     }
     session_key = world.sts.get_session_token(alice)["Credentials"]["AccessKeyId"]
     assert world.sts.get_access_key_info(root, access_key_id=session_key) == {"Account": ACCOUNT}
-    foreign = encode_key_id("AKIA", OTHER_ACCOUNT)
+    foreign = encode_key_id("AKIA", OTHER_ACCOUNT, os.urandom(8))
     assert world.sts.get_access_key_info(root, access_key_id=foreign) == {"Account": OTHER_ACCOUNT}
     with pytest.raises(ValidationError):
         world.sts.get_access_key_info(root, access_key_id="AKIA0000000000000000")

@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize("account", ["000000000000", "123456789012", "999999999999", "000000000001"])
 def test_a_key_id_carries_its_account(account: str) -> None:
     for prefix in ("ASIA", "AKIA"):
-        key_id = encode_key_id(prefix, account)
+        key_id = encode_key_id(prefix, account, os.urandom(8))
         assert re.fullmatch(prefix + r"[A-Z2-7]{16}", key_id)
         assert account_of_key_id(key_id) == account
 
@@ -47,7 +47,7 @@ def test_a_key_id_is_the_base32_of_its_ten_bytes(random: bytes) -> None:
 
 
 def test_key_ids_differ_in_all_their_random_bits() -> None:
-    ids = {encode_key_id("ASIA", "123456789012") for _ in range(2000)}
+    ids = {encode_key_id("ASIA", "123456789012", os.urandom(8)) for _ in range(2000)}
     assert len(ids) == 2000
     assert len({key[4] for key in ids}) == 2  # character 0: bit 47 random, the rest the account
     assert len({key[5:12] for key in ids}) == 1  # characters 1-7: the account alone
@@ -109,7 +109,7 @@ def test_key_ids_of_another_shape_have_no_account(key_id: str) -> None:
 
 def session(account: str = "123456789012", **extra: Any) -> dict[str, Any]:
     return {
-        "AccessKeyId": encode_key_id("ASIA", account),
+        "AccessKeyId": encode_key_id("ASIA", account, os.urandom(8)),
         "SecretAccessKey": "secret/" + "x" * 33,
         "Expiration": NOW.isoformat(),
         "Account": account,

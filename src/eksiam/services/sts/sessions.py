@@ -58,31 +58,27 @@ class NewCredentials:
 
     @classmethod
     def generate(cls, account: str) -> NewCredentials:
-        head, tail, secret = _drawn_credentials()
-        return cls(_key_id("ASIA", account, head, tail), secret)
+        random, secret = _drawn_credentials()
+        return cls(encode_key_id("ASIA", account, random), secret)
 
 
 _BATCH = 64  # credentials drawn and encoded at a time
-_batch: list[tuple[int, str, str]] = []  # (key id head index, key id tail, secret), drawn ahead
+_batch: list[tuple[bytes, str]] = []  # (the key id's 8 random bytes, the secret), drawn ahead
 
 
-def _drawn_credentials() -> tuple[int, str, str]:
-    """The random parts of one new key id (``encode_key_id``) and its secret (40 characters of
-    base64 from 30 bytes), encoded ``_BATCH`` at a time: one draw, one ``translate`` and one
-    base64 pass for all of them (30 bytes make 40 characters exactly, so each secret is a slice)
-    cost less than a draw and two encodings per credential. ``list.pop`` hands each out once,
-    whatever the threads; a fork forgets what the parent drew (``_forget_batch``)."""
+def _drawn_credentials() -> tuple[bytes, str]:
+    """The random bytes of one new key id (``encode_key_id``) and its secret (40 characters of
+    base64 from 30 bytes), drawn and encoded ``_BATCH`` at a time: one draw and one base64 pass
+    for all of them (30 bytes make 40 characters exactly, so each secret is a slice) cost less
+    than a draw and an encoding per credential. ``list.pop`` hands each out once, whatever the
+    threads; a fork forgets what the parent drew (``_forget_batch``)."""
     try:
         return _batch.pop()
     except IndexError:
         pass
     random = secret_bytes(_BATCH * 38)
-    heads, secrets = random[: _BATCH * 8], random[_BATCH * 8 :]
-    tails = heads.translate(_BASE32_OF_BYTE).decode("ascii")
-    texts = pybase64.b64encode(secrets).decode("ascii")
-    drawn = [
-        (heads[8 * i] & 31, tails[8 * i + 1 : 8 * i + 8], texts[40 * i : 40 * i + 40]) for i in range(_BATCH)
-    ]
+    texts = pybase64.b64encode(random[_BATCH * 8 :]).decode("ascii")
+    drawn = [(random[8 * i : 8 * i + 8], texts[40 * i : 40 * i + 40]) for i in range(_BATCH)]
     _batch.extend(drawn[1:])
     return drawn[0]
 
@@ -94,24 +90,18 @@ def _forget_batch() -> None:
 os.register_at_fork(after_in_child=_forget_batch)
 
 
-def encode_key_id(prefix: str, account: str, random: bytes | None = None) -> str:
+def encode_key_id(prefix: str, account: str, random: bytes) -> str:
     """``prefix`` + base32 of 10 bytes whose bits 46..7 hold the account and whose other 40 bits are
-    random: from the first 8 bytes of ``random`` (or fresh ones), the low 5 bits of each.
+    random: from the first 8 bytes of ``random``, the low 5 bits of each.
 
     In base32's 5-bit groups the account fills characters 1-7 alone and shares 0 and 8 with 5
     random bits, so the first 9 characters are looked up per account and those bits (the first
     byte's low 5: bit 47, then bits 6..3); the other 7 characters are wholly random, one per byte
     (``translate``: 256 is a multiple of 32, so each is uniform)."""
-    random = random if random is not None else secret_bytes(_KEY_ID_RANDOM_BYTES)
-    return _key_id(prefix, account, random[0] & 31, random[1:8].translate(_BASE32_OF_BYTE).decode("ascii"))
+    heads = _account_characters(prefix, account)
+    return heads[random[0] & 31] + random[1:8].translate(_BASE32_OF_BYTE).decode("ascii")
 
 
-def _key_id(prefix: str, account: str, head: int, tail: str) -> str:
-    """``encode_key_id`` from the low 5 bits of its first random byte and the other seven encoded."""
-    return _account_characters(prefix, account)[head] + tail
-
-
-_KEY_ID_RANDOM_BYTES = 8
 _BASE32_OF_BYTE = bytes(ord(_BASE32[byte & 31]) for byte in range(256))
 
 
