@@ -123,6 +123,7 @@ _ALLOW, _EXPLICIT_DENY, _IMPLICIT_DENY = (
     DecisionKind.IMPLICIT_DENY,
 )
 _ROOT = PrincipalKind.ROOT
+_NO_LEVELS: list[bool] = []  # shared, never written: a set without SCPs or RCPs has no level to mark
 
 # Services whose resource-based policy must allow even within the account, as a role trust policy
 # must: "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access to
@@ -131,14 +132,15 @@ MANDATORY_RESOURCE_POLICY = frozenset({"kms"})
 
 
 def decide(request: Request, policies: PolicySet, matching: Matching) -> Decision:
-    context = build_context(request, bounded=policies.boundary is not None)
+    context = build_context(request, policies.boundary is not None)
     kind = context.principal.kind
     iam_caller = kind in IAM_KINDS
     identity_side = iam_caller and kind is not _ROOT
     service_linked = context.principal.service_linked
     scp_applies = iam_caller and not service_linked
-    scp_allowed = [False] * len(policies.scps)
-    rcp_allowed = [False] * len(policies.rcps)
+    scps, rcps = policies.scps, policies.rcps
+    scp_allowed = [False] * len(scps) if scps else _NO_LEVELS  # most sets have neither
+    rcp_allowed = [False] * len(rcps) if rcps else _NO_LEVELS
     grant = _NONE
     identity_found = boundary_found = session_found = False
     denies: list[MatchedStatement] = []
@@ -166,7 +168,8 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
         elif slot is _RCP:
             rcp_allowed[level] = True
         elif slot is _RESOURCE:
-            grant = max(grant, statement_grant)
+            if statement_grant > grant:
+                grant = statement_grant
         elif slot is _BOUNDARY:
             boundary_found = True
         else:
@@ -174,9 +177,9 @@ def decide(request: Request, policies: PolicySet, matching: Matching) -> Decisio
 
     if denies:
         return Decision(_EXPLICIT_DENY, tuple(denies))
-    if scp_applies and not all(scp_allowed):
+    if scp_applies and scps and not all(scp_allowed):
         return _implicit(policies, context, allows, PolicyKind.SCP)
-    if not service_linked and not all(rcp_allowed):
+    if rcps and not service_linked and not all(rcp_allowed):
         return _implicit(policies, context, allows, PolicyKind.RCP)
     resource_kind = policies.resource.kind if policies.resource is not None else PolicyKind.RESOURCE
     if not iam_caller:

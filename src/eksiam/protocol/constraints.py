@@ -21,7 +21,6 @@ Java's ASCII ``\\w``/``\\d``; ``\\p{L}``-style classes need the ``regex`` module
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -33,7 +32,7 @@ import regex  # type: ignore[import-untyped]
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from eksiam.protocol.models import lower_camel
-from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.shape_walk import ShapeCompiler, bind, generated
 
 Check = Callable[[Any, str, list[str]], None]
 
@@ -130,23 +129,32 @@ class _Limits:
         return any(v is not None for v in (self.low, self.high, self.pattern, self.allowed))
 
 
+def _fits_source(limits: _Limits, names: dict[str, Any]) -> str:
+    """One expression that is true when a value ``v`` breaks none of the rules (the rules
+    themselves, ``_leaf_rules``, one call each, are run only to name what a value broke). Objects
+    it needs are bound in ``names``, so a structure's generated checker can inline it."""
+    measure = "v" if limits.numeric else "len(v)"
+    low, high = limits.low, limits.high
+    terms = []
+    if low is not None and high is not None:
+        terms.append(f"{low!r} <= {measure} <= {high!r}")
+    elif low is not None:
+        terms.append(f"{low!r} <= {measure}")
+    elif high is not None:
+        terms.append(f"{measure} <= {high!r}")
+    if limits.compiled is not None and not limits.numeric:
+        terms.append(f"{bind(names, limits.compiled.fullmatch)}(v) is not None")
+    if limits.allowed is not None:
+        terms.append(f"v in {bind(names, frozenset(limits.allowed))}")
+    return " and ".join(terms) if terms else "True"
+
+
 def _fits(limits: _Limits) -> Callable[[Any], bool]:
-    """Whether a value breaks none of the rules, in one call: the rules themselves (``_leaf_rules``,
-    one call each) are run only to name what a value broke."""
-    low = -math.inf if limits.low is None else limits.low
-    high = math.inf if limits.high is None else limits.high
-    compiled = limits.compiled
-    allowed = frozenset(limits.allowed) if limits.allowed is not None else None
-    if limits.numeric:
-        return lambda v: low <= v <= high and (allowed is None or v in allowed)
-    if allowed is None:  # most strings: lengths, and a pattern or none
-        if compiled is None:
-            return lambda v: low <= len(v) <= high
-        match = compiled.fullmatch
-        return lambda v: low <= len(v) <= high and match(v) is not None
-    return lambda v: (
-        low <= len(v) <= high and (compiled is None or compiled.fullmatch(v) is not None) and v in allowed
-    )
+    """``_fits_source`` as a function, for a scalar checked on its own (a list item, a map value)."""
+    names: dict[str, Any] = {}
+    source = f"def fits(v): return {_fits_source(limits, names)}"
+    test: Callable[[Any], bool] = generated("fits", [source], names)
+    return test
 
 
 def _nothing(value: Any, path: str, out: list[str]) -> None:
@@ -162,7 +170,7 @@ class ConstraintCompiler(ShapeCompiler[Check]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._fits_of: dict[Check, Callable[[Any], bool]] = {}  # a scalar's check -> its one-call test
+        self._limits_of: dict[Check, _Limits] = {}  # a scalar's check -> its rules, to inline
 
     def _leaf_rules(self, limits: _Limits) -> list[Callable[[Any], str | None]]:
         rules: list[Callable[[Any], str | None]] = []
@@ -213,36 +221,43 @@ class ConstraintCompiler(ShapeCompiler[Check]):
                 if broken is not None:
                     out.append(_violation(value, path, broken, sensitive))
 
-        self._fits_of[check] = fits
+        self._limits_of[check] = limits
         return check
 
     def _compile_structure(self, shape: StructureShape) -> Check:
+        # Generated source (shape_walk rule 4), one block per member, in the model's order (the
+        # order of the violations): a missing required member is reported; a scalar member's value
+        # is tried against its rules inline, so a value that keeps them costs no path text and no
+        # call; any other member is handed to its own check.
         required = set(shape.required_members)
-        members: list[tuple[str, str, bool, Check | None, Callable[[Any], bool] | None, bool]] = []
+        names: dict[str, Any] = {"_violation": _violation}
+        lines = ["def check(value, path, out):"]
         for name, member in shape.members.items():
             inner = self.compile(member)
-            sensitive = bool(member.metadata.get("sensitive"))
             if inner is _NOTHING and name not in required:
                 continue
-            # A scalar member's value is first tried here against its rules in one call, so a value
-            # that keeps them costs no path text and no call of the member's own check.
-            quick = self._fits_of.get(inner)
-            kept = None if inner is _NOTHING else inner
-            members.append((name, lower_camel(name), name in required, kept, quick, sensitive))
-        if not members:
+            label = lower_camel(name)
+            where = f"path + {'.' + label!r} if path else {label!r}"
+            lines.append(f"    v = value.get({name!r})")
+            checked = ""
+            if inner is not _NOTHING:
+                checked = f"{bind(names, inner)}(v, {where}, out)"
+                limits = self._limits_of.get(inner)
+                fits = "" if limits is None else f"not ({_fits_source(limits, names)})"
+            if name in required:
+                sensitive = bool(member.metadata.get("sensitive"))
+                lines.append("    if v is None:")
+                null = f"_violation(None, {where}, 'Member must not be null', {sensitive!r})"
+                lines.append(f"        out.append({null})")
+                if checked:
+                    lines.append(f"    elif {fits}:" if fits else "    else:")
+                    lines.append(f"        {checked}")
+            else:
+                lines.append(f"    if v is not None and {fits}:" if fits else "    if v is not None:")
+                lines.append(f"        {checked}")
+        if len(lines) == 1:
             return _NOTHING
-
-        def check(value: Any, path: str, out: list[str]) -> None:
-            for name, label, must, inner, quick, sensitive in members:
-                v = value.get(name)
-                if v is None:
-                    if must:
-                        where = f"{path}.{label}" if path else label
-                        out.append(_violation(None, where, "Member must not be null", sensitive))
-                    continue
-                if inner is not None and (quick is None or not quick(v)):
-                    inner(v, f"{path}.{label}" if path else label, out)
-
+        check: Check = generated("check", lines, names)
         return check
 
     def _compile_list(self, shape: ListShape) -> Check:

@@ -27,7 +27,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from eksiam.protocol.errors import InvalidParameterValue
 from eksiam.protocol.models import wire_name
-from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.shape_walk import ShapeCompiler, bind, generated
 from eksiam.protocol.timestamps import parse_timestamp
 
 Reader = Callable[[Any], Any]
@@ -97,6 +97,9 @@ def _to_int(text: str) -> int:
     return int(text)
 
 
+_read_integer = _scalar(_to_int, "an integer")
+
+
 def _to_bool(text: str) -> bool:
     lowered = text.lower()
     if lowered == "true":
@@ -116,6 +119,13 @@ def _string(node: Any) -> Any:
     return node
 
 
+def _not_structure(node: Any) -> Any:
+    """What a structure reads as when its key came with no sub-keys: ``Name=`` is an empty one."""
+    if node == "":
+        return {}
+    raise BadValue(node, "a structure")
+
+
 def _member_keys(member: Shape, name: str) -> tuple[str, ...]:
     """Keys a member may arrive under: a flattened list whose items are renamed comes as
     ``Item.1``, ``Item.2`` (botocore replaces the member name), but an empty one as ``Flat=``."""
@@ -129,7 +139,7 @@ def _member_keys(member: Shape, name: str) -> tuple[str, ...]:
 
 class QueryInputCompiler(ShapeCompiler[Reader]):
     _compile_string = staticmethod(lambda shape: _string)
-    _compile_integer = staticmethod(lambda shape: _scalar(_to_int, "an integer"))
+    _compile_integer = staticmethod(lambda shape: _read_integer)
     _compile_long = _compile_integer
     _compile_boolean = staticmethod(lambda shape: _scalar(_to_bool, "true or false"))
     _compile_timestamp = staticmethod(lambda shape: _scalar(parse_timestamp, "an ISO 8601 timestamp"))
@@ -138,36 +148,46 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
     _compile_double = _compile_float
 
     def _compile_structure(self, shape: StructureShape) -> Reader:
-        members = []
+        # Generated source (shape_walk rule 4), one block per member: a string member's text is
+        # taken as it is, without a call; a value that does not read names its key on the way out.
+        names: dict[str, Any] = {"BadValue": BadValue, "_not_structure": _not_structure}
+        lines = [
+            "def read(node):",
+            "    if not isinstance(node, dict):",
+            "        return _not_structure(node)",
+            "    out = {}",
+            "    get = node.get",
+        ]
         for name, member in shape.members.items():
             keys = _member_keys(member, name)
-            members.append((name, keys[0], keys[1] if len(keys) > 1 else None, self.compile(member)))
-
-        def read(node: Any) -> Any:
-            if not isinstance(node, dict):
-                if node == "":
-                    return {}
-                raise BadValue(node, "a structure")
-            out: dict[str, Any] = {}
-            for name, wire, other, reader in members:
-                child = node.get(wire)
-                if child is None:
-                    if other is None:
-                        continue
-                    wire = other
-                    child = node.get(wire)
-                    if child is None:
-                        continue
-                if reader is _string and child.__class__ is str:  # most members: no call
-                    out[name] = child
-                    continue
-                try:
-                    out[name] = reader(child)
-                except BadValue as bad:
-                    bad.path.insert(0, wire)
-                    raise
-            return out
-
+            reader = self.compile(member)
+            wire = repr(keys[0])
+            lines.append(f"    child = get({wire})")
+            if len(keys) > 1:  # the key the value came under is its path: kept in a variable
+                lines.append(f"    wire = {wire}")
+                lines.append("    if child is None:")
+                lines.append(f"        wire = {keys[1]!r}")
+                lines.append("        child = get(wire)")
+                wire = "wire"
+            lines.append("    if child is not None:")
+            lines.append("        try:")
+            if reader is _string:
+                text = "child if child.__class__ is str else _string(child)"
+                lines.append(f"            out[{name!r}] = {text}")
+                names["_string"] = _string
+            elif reader is _read_integer:  # _to_int's common case, inline
+                lines.append(
+                    f"            out[{name!r}] = int(child) if child.__class__ is str and len(child) <= 19"
+                    " and child.isdigit() and child.isascii() else _read_integer(child)"
+                )
+                names["_read_integer"] = _read_integer
+            else:
+                lines.append(f"            out[{name!r}] = {bind(names, reader)}(child)")
+            lines.append("        except BadValue as bad:")
+            lines.append(f"            bad.path.insert(0, {wire})")
+            lines.append("            raise")
+        lines.append("    return out")
+        read: Reader = generated("read", lines, names)
         return read
 
     def _compile_list(self, shape: ListShape) -> Reader:

@@ -8,6 +8,10 @@ or ``isinstance`` on shapes remains. Rules:
    cached per (shape name, traits); each protocol subclass keeps its own cache.
 2. Recursive shapes compile to a trampoline that looks the finished function up at call time.
 3. Types a subclass does not handle fall back to ``_compile_scalar``.
+4. A structure's function may be generated as straight-line source (``generated``), one block per
+   member: a loop over a member table costs a dozen bytecodes per member on every request, and the
+   interpreter's dispatch, not the work, is most of a request's time. Only names of the model
+   (as ``repr`` literals), numbers and names bound in the given namespace reach the source.
 """
 
 from __future__ import annotations
@@ -18,6 +22,19 @@ from typing import Any, Generic, TypeVar
 from botocore.model import Shape
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bind(namespace: dict[str, Any], value: object) -> str:
+    """A new name for ``value`` in ``namespace``, for generated source to refer to it by."""
+    name = f"_bound{len(namespace)}"
+    namespace[name] = value
+    return name
+
+
+def generated(name: str, lines: list[str], namespace: dict[str, Any]) -> Any:
+    """The function ``name`` defined by ``lines`` of Python source, with ``namespace`` as its globals."""
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built from the model (rule 4)
+    return namespace[name]
 
 
 class ShapeCompiler(Generic[F]):

@@ -123,11 +123,12 @@ class WebIdentityOperations(StsBase):
         provider_arn = str(provider["Arn"])
         context = LowerCaseContext(lowered_global_keys(ctx))
         _add_claims(context, key, token, subject, audience, audiences)
-        tags, transitive = _token_tags(token)
+        claims = token.claims  # neither claim below is in a Kubernetes token: no call for them
+        tags, transitive = _token_tags(claims[TAGS_CLAIM]) if TAGS_CLAIM in claims else ((), ())
         if tags or transitive:
             requested = trust.request_tag_context(tags, transitive)
             context.update((name.lower(), value) for name, value in requested.items())
-        source = _source_identity(token)
+        source = _source_identity(claims[SOURCE_IDENTITY_CLAIM]) if SOURCE_IDENTITY_CLAIM in claims else None
         if source is not None:
             context["sts:sourceidentity"] = source
         trust_doc = trust.trust_policy(role["AssumeRolePolicyDocument"], role["Arn"])
@@ -188,11 +189,10 @@ def _lookup(uow: UnitOfWork, account: str, key: str | None, ref: RoleRef) -> _Lo
     return _Lookup(role=find_role(uow, ref), provider=provider)
 
 
-def _token_tags(token: WebToken) -> tuple[list[dict[str, str]], list[str]]:
+def _token_tags(claim: Any) -> tuple[list[dict[str, str]], list[str]]:
     """Session tags an identity provider put in the token (IAM User Guide, "Passing session tags
     using AssumeRoleWithWebIdentity"): claim ``https://aws.amazon.com/tags`` with ``principal_tags``
     (each value a one-element list) and ``transitive_tag_keys``."""
-    claim = token.claims.get(TAGS_CLAIM)
     if claim is None:
         return [], []
     principal = claim.get("principal_tags", {}) if isinstance(claim, dict) else None
@@ -207,10 +207,9 @@ def _token_tags(token: WebToken) -> tuple[list[dict[str, str]], list[str]]:
     return tags, [str(k) for k in transitive]
 
 
-def _source_identity(token: WebToken) -> str | None:
+def _source_identity(value: Any) -> str | None:
     """The source identity an identity provider put in the token (IAM User Guide, "Monitor and
     control actions taken with assumed roles": claim ``https://aws.amazon.com/source_identity``)."""
-    value = token.claims.get(SOURCE_IDENTITY_CLAIM)
     if value is None:
         return None
     if not isinstance(value, str):
@@ -234,10 +233,15 @@ def _add_claims(
     context[aud] = audience
     context[oaud] = audiences[0] if len(audiences) == 1 else list(audiences)
     claims = token.claims
+    if _OPTIONAL_CLAIMS.isdisjoint(claims):  # what Kubernetes issues: neither claim, one C call
+        return
     for claim, context_key in optional:
         value = claims.get(claim)
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             context[context_key] = value
+
+
+_OPTIONAL_CLAIMS = frozenset(("amr", "azp"))
 
 
 @lru_cache(maxsize=1024)
@@ -245,4 +249,5 @@ def _claim_keys(key: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
     """The condition keys of provider ``key``: sub, aud, oaud, and (claim, key) for amr and azp;
     lower-cased, as the other keys of this request's context are (``lowered_global_keys``)."""
     name = key.lower()
-    return f"{name}:sub", f"{name}:aud", f"{name}:oaud", tuple((c, f"{name}:{c}") for c in ("amr", "azp"))
+    optional = tuple((claim, f"{name}:{claim}") for claim in sorted(_OPTIONAL_CLAIMS))
+    return f"{name}:sub", f"{name}:aud", f"{name}:oaud", optional
