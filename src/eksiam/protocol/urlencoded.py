@@ -79,9 +79,9 @@ def decode_pairs(data: bytes) -> list[tuple[str, str]]:
     append = pairs.append
     size = len(data)
     start = 0
-    if data.isascii() and data.find(b"+") < 0:
+    if data.isascii() and b"+" not in data:
         text = data.decode("ascii")
-        escaped = text.find("%") >= 0
+        escaped = "%" in text
         for part in text.split("&"):
             if part:
                 key, _, value = part.partition("=")
@@ -92,7 +92,7 @@ def decode_pairs(data: bytes) -> list[tuple[str, str]]:
                         value = _unescape(value)
                 append((key, value))
         return pairs
-    plus, escaped = data.find(b"+") >= 0, data.find(b"%") >= 0
+    plus, escaped = b"+" in data, b"%" in data
     while start < size:
         end = data.find(b"&", start)
         if end < 0:
