@@ -10,7 +10,7 @@ import pytest
 from botocore.model import StructureShape
 
 from eksiam.protocol import service_model
-from eksiam.protocol.constraints import ConstraintCompiler, _Limits, _violation
+from eksiam.protocol.constraints import ConstraintCompiler, _fits, _Limits, _violation
 from eksiam.protocol.models import lower_camel
 from eksiam.protocol.query_parser import BadValue, QueryInputCompiler, _read_integer, fold
 
@@ -134,3 +134,10 @@ def test_a_structured_value_where_text_belongs_is_invalid_with_its_key() -> None
 def test_a_structure_given_as_an_empty_value_is_empty() -> None:
     read = QueryInputCompiler().input_reader(_shape("iam", "CreateRole"))
     assert read(fold([("RoleName", "r"), ("Tags", "")])) == {"RoleName": "r", "Tags": []}
+
+
+def test_bounds_that_are_not_integers_are_bound_by_name() -> None:
+    limits = _Limits(numeric=True, low=0.5, high=float("inf"), pattern=None, compiled=None, allowed=None)
+    fits = _fits(limits)
+    assert fits(0.5) and fits(1e300)
+    assert not fits(0.25)

@@ -134,14 +134,18 @@ def _fits_source(limits: _Limits, names: dict[str, Any]) -> str:
     themselves, ``_leaf_rules``, one call each, are run only to name what a value broke). Objects
     it needs are bound in ``names``, so a structure's generated checker can inline it."""
     measure = "v" if limits.numeric else "len(v)"
-    low, high = limits.low, limits.high
+    # integers as literals; any other bound (a float, whose repr may be ``inf``) by name
+    low, high = (
+        None if bound is None else repr(bound) if type(bound) is int else bind(names, bound)
+        for bound in (limits.low, limits.high)
+    )
     terms = []
     if low is not None and high is not None:
-        terms.append(f"{low!r} <= {measure} <= {high!r}")
+        terms.append(f"{low} <= {measure} <= {high}")
     elif low is not None:
-        terms.append(f"{low!r} <= {measure}")
+        terms.append(f"{low} <= {measure}")
     elif high is not None:
-        terms.append(f"{measure} <= {high!r}")
+        terms.append(f"{measure} <= {high}")
     if limits.compiled is not None and not limits.numeric:
         terms.append(f"{bind(names, limits.compiled.fullmatch)}(v) is not None")
     if limits.allowed is not None:
