@@ -424,3 +424,28 @@ def test_a_source_identity_in_the_token_needs_set_source_identity(world: World, 
     session = world.session(response)
     assert session.caller is not None and session.caller.session is not None
     assert session.caller.session["SourceIdentity"] == "alice@example.com"
+
+
+def test_conditions_on_azp_and_amr_read_the_tokens_claims(world: World) -> None:
+    """IAM User Guide, "Available keys for AWS OIDC federation": ``<provider>:azp`` and
+    ``<provider>:amr`` hold the claims of the same names when the token carries them."""
+    cluster = Cluster(world, "web", audience="web-client")
+    role_arn = cluster.role(
+        condition={
+            "StringEquals": {f"{cluster.host}:azp": "web-client"},
+            "ForAnyValue:StringEquals": {f"{cluster.host}:amr": "mfa"},
+        }
+    )
+    key = world.issuers.signing_key(cluster.issuer)
+
+    def token(**extra: Any) -> str:
+        _, claims = parts(cluster.token(audiences=["web-client"]))
+        claims.update(extra)
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key.joserfc_key(), default_type=None)
+
+    response = assume(world, role_arn, token(azp="web-client", amr=["pwd", "mfa"]))
+    assert response["Audience"] == "web-client"
+    with pytest.raises(AccessDenied):
+        assume(world, role_arn, token(azp="web-client", amr=["pwd"]))
+    with pytest.raises(AccessDenied):  # neither claim: the conditions have no key to read
+        assume(world, role_arn, token())
