@@ -150,7 +150,7 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
     def _compile_structure(self, shape: StructureShape) -> Reader:
         # Generated source (shape_walk rule 4), one block per member: a string member's text is
         # taken as it is, without a call; a value that does not read names its key on the way out.
-        names: dict[str, Any] = {"BadValue": BadValue, "_not_structure": _not_structure}
+        names: dict[str, Any] = {"BadValue": BadValue, "_not_structure": _not_structure, "_string": _string}
         lines = [
             "def read(node):",
             "    if not isinstance(node, dict):",
@@ -174,13 +174,6 @@ class QueryInputCompiler(ShapeCompiler[Reader]):
             if reader is _string:
                 text = "child if child.__class__ is str else _string(child)"
                 lines.append(f"            out[{name!r}] = {text}")
-                names["_string"] = _string
-            elif reader is _read_integer:  # _to_int's common case, inline
-                lines.append(
-                    f"            out[{name!r}] = int(child) if child.__class__ is str and len(child) <= 19"
-                    " and child.isdigit() and child.isascii() else _read_integer(child)"
-                )
-                names["_read_integer"] = _read_integer
             else:
                 lines.append(f"            out[{name!r}] = {bind(names, reader)}(child)")
             lines.append("        except BadValue as bad:")
