@@ -1,9 +1,10 @@
 """Traits IAM, STS and EKS do not use yet, on synthetic models: a new operation needs no protocol code.
 
 Query: flattened lists, renamed list items, maps with renamed key/value, locationName on members,
-blobs, longs, doubles. REST-JSON: greedy labels, header members, query-string maps, timestamps in
-the query string, output headers and a structure payload. Each is round-tripped through
-botocore's own serializer and parser, as the real models are in the other wire tests.
+blobs, longs, doubles, a recursive structure and structures nested seven deep. REST-JSON: greedy
+labels, header members, query-string maps, timestamps in the query string, output headers and a
+structure payload. Each is round-tripped through botocore's own serializer and parser, as the real
+models are in the other wire tests.
 """
 
 from __future__ import annotations
@@ -76,7 +77,30 @@ QUERY_MODEL = {
                 "Ratio": {"shape": "Double"},
                 "Flag": {"shape": "Bool"},
                 "When": {"shape": "Stamp"},
+                "Tree": {"shape": "Node"},
+                "Deep": {"shape": "Level1"},
             },
+        },
+        # A recursive structure, and structures nested deeper than the serializer writes in place.
+        "Node": {
+            "type": "structure",
+            "members": {
+                "Label": {"shape": "Str"},
+                "At": {"shape": "Stamp"},
+                "Child": {"shape": "Node"},
+                "Kids": {"shape": "NodeList"},
+            },
+        },
+        "NodeList": {"type": "list", "member": {"shape": "Node"}},
+        **{
+            f"Level{i}": {
+                "type": "structure",
+                "members": {
+                    "Text": {"shape": "Str"},
+                    **({"Next": {"shape": f"Level{i + 1}"}} if i < 7 else {}),
+                },
+            }
+            for i in range(1, 8)
         },
     },
 }

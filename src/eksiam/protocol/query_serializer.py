@@ -26,10 +26,11 @@ from typing import Any
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from eksiam.protocol.models import wire_name
-from eksiam.protocol.shape_walk import ShapeCompiler
+from eksiam.protocol.shape_walk import ShapeCompiler, bind, generated
 from eksiam.protocol.timestamps import formatter
 
 Writer = Callable[[Any, list[str]], None]
+_INLINE_DEPTH = 4  # structures nested deeper are written by a call
 
 
 def escape(text: str) -> str:
@@ -102,38 +103,52 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
         return write
 
     def _compile_structure(self, shape: StructureShape) -> Writer:
-        # Text and timestamp members are written here, not through an element writer: one call
-        # fewer per value, and most of a response's values are these. The three timestamp formats
-        # make text that needs no escaping; a service's own timestamp text is escaped.
-        members = []
+        # Generated source (shape_walk rule 4), one block per member, nested structures inline.
+        names: dict[str, Any] = {"escape": escape, "str": str}
+        lines = ["def write(value, out):", "    append = out.append"]
+        self._structure_lines(shape, "value", 1, (shape.name,), lines, names)
+        write: Writer = generated("write", lines, names)
+        return write
+
+    def _structure_lines(
+        self,
+        shape: StructureShape,
+        source: str,
+        depth: int,
+        inline: tuple[str, ...],
+        lines: list[str],
+        names: dict[str, Any],
+    ) -> None:
+        """Source that writes the members of the structure in variable ``source``, at ``depth``.
+
+        Text and timestamp members are written in place, with no call: most of a response's values
+        are these (the three timestamp formats make text that needs no escaping; a service's own
+        timestamp text is escaped). A member structure is written in place too, unless it is on
+        the way here (``inline``: a recursive shape) or nests deeper than ``_INLINE_DEPTH``."""
+        pad = "    " * depth
+        get, v = f"get{depth}", f"v{depth}"
+        lines.append(f"{pad}{get} = {source}.get")
         for name, member in shape.members.items():
             element = wire_name(member, name)
-            emit: Writer | None = None
-            stamp: Callable[[Any], Any] | None = None
+            open_tag, close_tag = f"<{element}>", f"</{element}>"
+            lines.append(f"{pad}{v} = {get}({name!r})")
+            lines.append(f"{pad}if {v} is not None:")
             if member.type_name == "timestamp":
-                stamp = formatter(member.serialization.get("timestampFormat"), "iso8601")
-            elif self.compile(member) is not _write_string:
-                emit = self.element(member, element)
-            members.append((name, f"<{element}>", f"</{element}>", emit, stamp))
-
-        def write(value: Any, out: list[str]) -> None:
-            get = value.get
-            for name, open_tag, close_tag, emit, stamp in members:
-                v = get(name)
-                if v is None:
-                    continue
-                if emit is not None:
-                    emit(v, out)
-                elif stamp is not None:
-                    out.append(f"{open_tag}{escape(v) if v.__class__ is str else stamp(v)}{close_tag}")
-                else:
-                    if v.__class__ is not str:
-                        v = str(v)
-                    if "&" in v or "<" in v or ">" in v or "\r" in v:
-                        v = escape(v)
-                    out.append(open_tag + v + close_tag)
-
-        return write
+                stamp = bind(names, formatter(member.serialization.get("timestampFormat"), "iso8601"))
+                text = f"(escape({v}) if {v}.__class__ is str else {stamp}({v}))"
+                lines.append(f"{pad}    append({open_tag!r} + {text} + {close_tag!r})")
+            elif isinstance(member, StructureShape) and member.name not in inline and depth < _INLINE_DEPTH:
+                lines.append(f"{pad}    append({open_tag!r})")
+                self._structure_lines(member, v, depth + 1, (*inline, member.name), lines, names)
+                lines.append(f"{pad}    append({close_tag!r})")
+            elif self.compile(member) is _write_string:
+                lines.append(f"{pad}    if {v}.__class__ is not str:")
+                lines.append(f"{pad}        {v} = str({v})")
+                lines.append(f"{pad}    if '&' in {v} or '<' in {v} or '>' in {v} or '\\r' in {v}:")
+                lines.append(f"{pad}        {v} = escape({v})")
+                lines.append(f"{pad}    append({open_tag!r} + {v} + {close_tag!r})")
+            else:
+                lines.append(f"{pad}    {bind(names, self.element(member, element))}({v}, out)")
 
     def _compile_list(self, shape: ListShape) -> Writer:
         return _repeat(self.compile(shape.member), wire_name(shape.member, "member"))
