@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksiam.policy import PolicyKind, PolicySet, Request, evaluate, parse_policy
+from eksiam.policy import PolicyKind, PolicySet, Request, allowed, evaluate, parse_policy
 from eksiam.policy.evaluate import evaluate_reference
 
 ACCOUNTS = ["111122223333", "444455556666"]
@@ -200,6 +200,26 @@ def test_compiled_evaluation_equals_reference(
     compiled = evaluate(request, policies)
     assert compiled == evaluate_reference(request, policies)
     assert compiled == evaluate(request, policies), "memoised indexes must not change a second answer"
+    assert allowed(request, policies) is compiled.allowed
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    resource=documents(principal_needed=True),
+    request=requests(),
+    kind=st.sampled_from([PolicyKind.RESOURCE, PolicyKind.TRUST]),
+)
+def test_the_answer_alone_for_a_resource_policy_alone_is_the_decisions(
+    resource: dict[str, Any], request: Request, kind: PolicyKind
+) -> None:
+    """``allowed`` answers a resource-based policy alone without a decision for callers that are
+    no IAM principal; for every caller its answer is the reference interpreter's."""
+    if kind is PolicyKind.TRUST:  # a trust policy names no resource: its role is the resource
+        for statement in resource["Statement"]:
+            statement.pop("Resource", None)
+            statement.pop("NotResource", None)
+    policies = PolicySet(resource=parse_policy(resource, kind))
+    assert allowed(request, policies) is evaluate_reference(request, policies).allowed
 
 
 ROLE = "arn:aws:iam::111122223333:role/app"

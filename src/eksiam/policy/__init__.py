@@ -7,7 +7,7 @@ explain (``explain``). ``validate_policy`` lists findings without raising.
 from eksiam.policy.context import LowerCaseContext, Request
 from eksiam.policy.decision import Decision, DecisionKind, MatchedStatement
 from eksiam.policy.errors import MalformedPolicyDocument, PolicyError
-from eksiam.policy.evaluate import PolicySet, evaluate
+from eksiam.policy.evaluate import PolicySet, allowed, evaluate
 from eksiam.policy.explain import explain, explain_json
 from eksiam.policy.grammar import policy_size
 from eksiam.policy.parsed import Policy, parse_policy
@@ -25,6 +25,7 @@ __all__ = [
     "PolicyKind",
     "PolicySet",
     "Request",
+    "allowed",
     "evaluate",
     "explain",
     "explain_json",

@@ -77,6 +77,14 @@ class PolicySet:
     def plan(self) -> SetPlan:
         return SetPlan(self.placed())
 
+    @cached_property
+    def resource_alone(self) -> bool:
+        """A resource-based policy and nothing else (a role's trust policy, as STS evaluates it for
+        a web identity or a service)."""
+        return self.resource is not None and not (
+            self.identity or self.boundary is not None or self.session or self.scps or self.rcps
+        )
+
 
 def _compiled(policies: PolicySet, context: RequestContext) -> Iterable[Candidate]:
     """The set's statements whose Action matches; decide() asks each whether it applies."""
@@ -105,6 +113,27 @@ def _reference(policies: PolicySet, context: RequestContext) -> list[Candidate]:
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide a request against a set of parsed policies (compiled, indexed path)."""
     return decide(request, policies, _compiled)
+
+
+def allowed(request: Request, policies: PolicySet) -> bool:
+    """``evaluate(request, policies).allowed``, for a caller that needs only the answer.
+
+    A resource-based policy alone, asked about a caller that is no IAM principal (a web identity
+    provider, a service), is answered without the decision's record: no identity side, boundary,
+    session policy or SCP takes part, so the request is allowed when an Allow statement applies and
+    no Deny does (``decide``'s rules for such a caller). Every other question is decided in full."""
+    if policies.resource_alone:
+        context = build_context(request)
+        if context.principal.kind not in IAM_KINDS:
+            allow = False
+            candidates = policies.plan.candidates(context.action, context.service)
+            for _slot, _level, _matched, statement in candidates:
+                if statement.applies(context):
+                    if statement.deny:
+                        return False
+                    allow = True
+            return allow
+    return decide(request, policies, _compiled).allowed
 
 
 def evaluate_reference(request: Request, policies: PolicySet) -> Decision:

@@ -135,8 +135,8 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
             lines.append(f"{pad}if {v} is not None:")
             if member.type_name == "timestamp":
                 stamp = bind(names, formatter(member.serialization.get("timestampFormat"), "iso8601"))
-                text = f"(escape({v}) if {v}.__class__ is str else {stamp}({v}))"
-                lines.append(f"{pad}    append({open_tag!r} + {text} + {close_tag!r})")
+                text = f"escape({v}) if {v}.__class__ is str else {stamp}({v})"
+                lines.append(f"{pad}    append({_f_string(open_tag, text, close_tag)})")
             elif isinstance(member, StructureShape) and member.name not in inline and depth < _INLINE_DEPTH:
                 lines.append(f"{pad}    append({open_tag!r})")
                 self._structure_lines(member, v, depth + 1, (*inline, member.name), lines, names)
@@ -146,7 +146,7 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
                 lines.append(f"{pad}        {v} = str({v})")
                 lines.append(f"{pad}    if '&' in {v} or '<' in {v} or '>' in {v} or '\\r' in {v}:")
                 lines.append(f"{pad}        {v} = escape({v})")
-                lines.append(f"{pad}    append({open_tag!r} + {v} + {close_tag!r})")
+                lines.append(f"{pad}    append({_f_string(open_tag, v, close_tag)})")
             else:
                 lines.append(f"{pad}    {bind(names, self.element(member, element))}({v}, out)")
 
@@ -169,6 +169,12 @@ class QueryOutputCompiler(ShapeCompiler[Writer]):
                 out.append(entry_close)
 
         return write
+
+
+def _f_string(before: str, expression: str, after: str) -> str:
+    """Source of an f-string: one string built, where ``+`` would build two on the way."""
+    literal = before.replace("{", "{{").replace("}", "}}") + "{" + expression + "}"
+    return "f" + repr(literal + after.replace("{", "{{").replace("}", "}}"))
 
 
 def _repeat(inner: Writer, name: str) -> Writer:

@@ -57,7 +57,7 @@ class SessionTokens:
         plain = orjson.dumps(session)
         nonce = secret_bytes(_NONCE_BYTES)
         sealed = self._key().encrypt(nonce, plain, _FORMAT + str(session["AccessKeyId"]).encode())
-        return pybase64.b64encode(_FORMAT + nonce + sealed).decode("ascii")
+        return pybase64.b64encode_as_string(_FORMAT + nonce + sealed)
 
     def open(self, access_key_id: str, token: str) -> Record | None:
         """The session ``token`` holds when it was issued for ``access_key_id``; None otherwise."""

@@ -23,7 +23,7 @@ from eksiam.policy import (
     PolicyKind,
     PolicySet,
     Request,
-    evaluate,
+    allowed,
     parse_policy,
 )
 from eksiam.policy import (
@@ -69,8 +69,7 @@ def allows(
 ) -> bool:
     """For principals without identity policies (web identity providers, AWS services)."""
     request = Request(principal, action, role_arn, role_account, context)  # positional: built per call
-    decision: Decision = evaluate(request, _trust_only(trust))
-    return decision.allowed
+    return allowed(request, _trust_only(trust))
 
 
 _TRUST_SETS: dict[tuple[str, str], PolicySet] = {}
