@@ -87,7 +87,11 @@ class WebToken:
         aud = self.claims.get("aud")
         if isinstance(aud, str):
             return (aud,)
-        return tuple(v for v in aud if isinstance(v, str)) if isinstance(aud, list) else ()
+        if not isinstance(aud, list):
+            return ()
+        if len(aud) == 1 and aud[0].__class__ is str:  # what Kubernetes issues: no generator
+            return (aud[0],)
+        return tuple(v for v in aud if isinstance(v, str))
 
 
 _PADDING = (b"", b"===", b"==", b"=")  # by length modulo 4; a remainder of 1 never decodes
