@@ -129,8 +129,9 @@ def parse_token(token: str) -> WebToken:
     second = token.find(".", first + 1) if first >= 0 else -1
     if second < 0 or token.find(".", second + 1) >= 0:
         raise InvalidIdentityToken.not_a_jwt()
-    if "+" in token or "/" in token or "=" in token:  # base64, not base64url
-        raise InvalidIdentityToken.not_a_jwt()  # (tested on the text: ``in`` on bytes costs 5 times more)
+    # base64, not base64url; searched in the text, before encoding: ``in`` on bytes costs 5 times more
+    if "+" in token or "/" in token or "=" in token:
+        raise InvalidIdentityToken.not_a_jwt()
     try:
         raw = token.encode("ascii")
         segment = raw[:first]
